@@ -1,0 +1,114 @@
+"""Command-line flags of ``python -m apiserver``, named as kube-apiserver names them.
+
+Only flags we implement are listed, so ``--help`` is an honest map of what works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    data_dir: Path
+    secure_port: int
+    bind_address: str
+    advertise_address: str
+    etcd_servers: list[str]
+    tls_cert_file: Path | None
+    tls_private_key_file: Path | None
+    client_ca_file: Path | None
+    service_cluster_ip_range: ipaddress.IPv4Network
+    service_node_port_range: tuple[int, int]
+    anonymous_auth: bool
+    token_auth_file: Path | None
+    audit_log_path: Path | None
+    max_requests_inflight: int
+    max_mutating_requests_inflight: int
+    request_timeout: float
+
+
+def _port_range(text: str) -> tuple[int, int]:
+    try:
+        low, high = (int(p) for p in text.split("-", 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'invalid port range "{text}": want LOW-HIGH, e.g. 30000-32767') from None
+    if not 0 < low <= high < 65536:
+        raise argparse.ArgumentTypeError(f'invalid port range "{text}"')
+    return low, high
+
+
+def _network(text: str) -> ipaddress.IPv4Network:
+    try:
+        net = ipaddress.ip_network(text, strict=True)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f'invalid --service-cluster-ip-range "{text}": {err}') from None
+    if not isinstance(net, ipaddress.IPv4Network):
+        raise argparse.ArgumentTypeError("only IPv4 service ranges are supported")
+    return net
+
+
+def _duration(text: str) -> float:
+    """Go-style durations as kube-apiserver takes them: ``60s``, ``1m``, ``500ms``."""
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    for suffix in ("ms", "s", "m", "h"):
+        if text.endswith(suffix):
+            try:
+                return float(text[: -len(suffix)]) * units[suffix]
+            except ValueError:
+                break
+    raise argparse.ArgumentTypeError(f'invalid duration "{text}": want e.g. 60s, 1m, 500ms')
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m apiserver",
+        description="The kubesim API server: the Kubernetes REST API over HTTPS, "
+        "stored in embedded SQLite (default) or a real etcd.",
+    )
+    p.add_argument("--data-dir", type=Path, required=True, help="state directory: SQLite store, pki/, admin.kubeconfig")
+    p.add_argument("--secure-port", type=int, default=6443, help="HTTPS port (0 picks a free one)")
+    p.add_argument("--bind-address", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--advertise-address", default="", help="address put in the serving certificate and kubeconfig")
+    p.add_argument(
+        "--etcd-servers",
+        default="",
+        help="comma-separated etcd URLs (e.g. http://127.0.0.1:2379); embedded SQLite when empty",
+    )
+    p.add_argument("--tls-cert-file", type=Path, default=None, help="serving certificate (PEM)")
+    p.add_argument("--tls-private-key-file", type=Path, default=None, help="serving key (PEM)")
+    p.add_argument("--client-ca-file", type=Path, default=None, help="CA that signs client certificates")
+    p.add_argument("--service-cluster-ip-range", type=_network, default=_network("10.96.0.0/12"))
+    p.add_argument("--service-node-port-range", type=_port_range, default=(30000, 32767))
+    p.add_argument("--anonymous-auth", action=argparse.BooleanOptionalAction, default=False)
+    p.add_argument("--token-auth-file", type=Path, default=None, help="static bearer tokens (CSV)")
+    p.add_argument("--audit-log-path", type=Path, default=None, help="JSON-lines audit log")
+    p.add_argument("--max-requests-inflight", type=int, default=400)
+    p.add_argument("--max-mutating-requests-inflight", type=int, default=200)
+    p.add_argument("--request-timeout", type=_duration, default=60.0)
+    return p
+
+
+def parse(argv: list[str] | None = None) -> Options:
+    ns = parser().parse_args(argv)
+    return Options(
+        data_dir=ns.data_dir,
+        secure_port=ns.secure_port,
+        bind_address=ns.bind_address,
+        advertise_address=ns.advertise_address,
+        etcd_servers=[s.strip() for s in ns.etcd_servers.split(",") if s.strip()],
+        tls_cert_file=ns.tls_cert_file,
+        tls_private_key_file=ns.tls_private_key_file,
+        client_ca_file=ns.client_ca_file,
+        service_cluster_ip_range=ns.service_cluster_ip_range,
+        service_node_port_range=ns.service_node_port_range,
+        anonymous_auth=ns.anonymous_auth,
+        token_auth_file=ns.token_auth_file,
+        audit_log_path=ns.audit_log_path,
+        max_requests_inflight=ns.max_requests_inflight,
+        max_mutating_requests_inflight=ns.max_mutating_requests_inflight,
+        request_timeout=ns.request_timeout,
+    )

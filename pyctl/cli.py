@@ -1,0 +1,28 @@
+"""``pyctl``: kubesim's own command line.
+
+Each sub-command lives in its own module; this file only wires them to argparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pyctl", description="kubesim's command line")
+    p.add_subparsers(dest="command", metavar="COMMAND")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = build_parser()
+    ns = p.parse_args(argv)
+    if ns.command is None:
+        p.print_help()
+        return 2
+    return int(ns.handler(ns))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
