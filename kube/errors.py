@@ -24,7 +24,13 @@ class Cause:
     field: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        out = {"reason": self.reason, "message": self.message}
+        # Every member of metav1.StatusCause is ``omitempty``: an internal error's cause
+        # carries only a message.
+        out: dict[str, str] = {}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.message:
+            out["message"] = self.message
         if self.field:
             out["field"] = self.field
         return out
@@ -44,13 +50,12 @@ class FieldErrorType:
     TYPE_INVALID = ("FieldValueTypeInvalid", "Invalid value")
 
 
-# Types whose message carries no value, as in apimachinery's field.Error.ErrorBody.
+# Types whose message never carries the value, as in apimachinery's field.Error.ErrorBody
+# (NotFound and TooMany do print theirs when one is given).
 _VALUELESS = {
     FieldErrorType.REQUIRED,
     FieldErrorType.FORBIDDEN,
     FieldErrorType.TOO_LONG,
-    FieldErrorType.TOO_MANY,
-    FieldErrorType.NOT_FOUND,
 }
 
 _OMIT = object()
@@ -101,7 +106,7 @@ def invalid(field: str, value: Any, detail: str = "") -> FieldError:
 
 
 def not_supported(field: str, value: Any, valid: list[str]) -> FieldError:
-    detail = "supported values: " + ", ".join(_quote(v) for v in valid)
+    detail = "supported values: " + ", ".join(_quote(v) for v in valid) if valid else ""
     return FieldError(type=FieldErrorType.NOT_SUPPORTED, field=field, value=value, detail=detail)
 
 
@@ -119,7 +124,7 @@ def not_found(field: str, value: Any = _OMIT, detail: str = "") -> FieldError:
 
 def too_long(field: str, max_length: int) -> FieldError:
     return FieldError(
-        type=FieldErrorType.TOO_LONG, field=field, detail=f"may not be more than {max_length} bytes"
+        type=FieldErrorType.TOO_LONG, field=field, detail=f"must have at most {max_length} bytes"
     )
 
 
@@ -255,8 +260,11 @@ class Forbidden(StatusError):
     @classmethod
     def of(cls, *, resource: str, group: str = "", name: str = "", err: str) -> Forbidden:
         what = qualified(resource, group)
-        head = f'{what} "{name}"' if name else what
-        return cls(f"{head} is forbidden: {err}", details=Details(name=name, group=group, kind=resource))
+        if not what:
+            message = f"forbidden: {err}"
+        else:
+            message = f'{what} "{name}" is forbidden: {err}' if name else f"{what} is forbidden: {err}"
+        return cls(message, details=Details(name=name, group=group, kind=resource))
 
 
 class NotFound(StatusError):
@@ -365,13 +373,13 @@ class Invalid(StatusError):
     @classmethod
     def of(cls, *, kind: str, name: str, errors: list[FieldError], group: str = "") -> Invalid:
         """``Pod "x" is invalid: [a: Required value, b: Invalid value: ...]`` with every cause."""
-        if len(errors) == 1:
-            joined = str(errors[0])
-        else:
-            joined = "[" + ", ".join(str(e) for e in errors) + "]"
+        # As utilerrors' aggregate: repeated messages are printed once, brackets only for several.
+        messages = list(dict.fromkeys(str(e) for e in errors))
+        joined = messages[0] if len(messages) == 1 else "[" + ", ".join(messages) + "]"
         qualified_kind = f"{kind}.{group}" if group else kind
+        head = f'{qualified_kind} "{name}" is invalid'
         return cls(
-            f'{qualified_kind} "{name}" is invalid: {joined}',
+            f"{head}: {joined}" if messages else head,
             details=Details(name=name, group=group, kind=kind, causes=tuple(e.cause() for e in errors)),
             errors=errors,
         )

@@ -118,7 +118,8 @@ def is_qualified_name(value: str) -> list[str]:
         errs.append("name part must be non-empty")
     elif len(name) > QUALIFIED_NAME_MAX:
         errs.append("name part " + max_len_error(QUALIFIED_NAME_MAX))
-    if name and not _qualified_name.match(name):
+    # An empty name part gets both messages, as in Kubernetes.
+    if not _qualified_name.match(name):
         errs.append(
             _regex_error(
                 "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "

@@ -111,7 +111,17 @@ _ALL = ("all",)
 
 BUILTIN: tuple[ResourceInfo, ...] = (
     # core/v1
-    _r("", "v1", "Namespace", "namespaces", namespaced=False, short=("ns",), sub=("status", "finalize")),
+    _r(
+        "",
+        "v1",
+        "Namespace",
+        "namespaces",
+        namespaced=False,
+        short=("ns",),
+        # Namespaces are deleted one at a time (no deletecollection), as kubectl api-resources shows.
+        verbs=tuple(v for v in STANDARD_VERBS if v != "deletecollection"),
+        sub=("status", "finalize"),
+    ),
     _r(
         "",
         "v1",
@@ -235,16 +245,21 @@ class Registry:
     def __init__(self, infos: Iterable[ResourceInfo] = BUILTIN) -> None:
         self._lock = threading.Lock()
         self._by_gvr: dict[tuple[str, str, str], ResourceInfo] = {}
+        self.generation = 0
+        """Bumped by every ``add`` and ``remove``: documents built from the registry
+        (discovery, OpenAPI) are cached until it changes."""
         for info in infos:
             self.add(info)
 
     def add(self, info: ResourceInfo) -> None:
         with self._lock:
             self._by_gvr[(info.group, info.version, info.resource)] = info
+            self.generation += 1
 
     def remove(self, *, group: str, version: str, resource: str) -> None:
         with self._lock:
-            self._by_gvr.pop((group, version, resource), None)
+            if self._by_gvr.pop((group, version, resource), None) is not None:
+                self.generation += 1
 
     def __iter__(self) -> Iterator[ResourceInfo]:
         with self._lock:
