@@ -1,287 +1,136 @@
-"""Column descriptions, word for word as the real API server sends them.
+"""Column descriptions for server-side Tables, read from the Kubernetes schema.
 
-Kubernetes fills ``columnDefinitions[].description`` from the Go types' ``SwaggerDoc()``
-strings, which are the same text as the OpenAPI field descriptions. They are copied here
-(from the Kubernetes 1.33 OpenAPI schema that ``kubernetes-validate`` ships) rather than
-read from that schema at request time, so a Table costs no schema loading; a unit test
-checks every entry against the schema so a copy can never drift silently.
+kube-apiserver fills ``columnDefinitions[].description`` from its Go types'
+``SwaggerDoc()`` strings, which are the OpenAPI field descriptions. So a column names the
+field it shows, and its description is looked up in the 1.33 definitions that
+``kube.model.schema`` loads (the same schema validation and ``/openapi`` use): one load
+on first use, a cached lookup afterwards, and the text kubectl receives is exactly the
+real server's without a copy here that could drift.
 
-Keys are ``<group>.<version>.<Type>.<field>`` (``meta.v1.ObjectMeta.name``).
+``FIELD_DOCS`` maps ``<group>.<version>.<Type>.<field>`` (``meta.v1.ObjectMeta.name``)
+to the description; it knows only the fields below, which are the ones printers use.
 """
 
 from __future__ import annotations
 
-FIELD_DOCS: dict[str, str] = {
-    "meta.v1.ObjectMeta.name": (
-        "Name must be unique within a namespace. Is required when creating resources, although some "
-        "resources may allow a client to request the generation of an appropriate name "
-        "automatically. Name is primarily intended for creation idempotence and configuration "
-        "definition. Cannot be updated. More info: "
-        "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
+import functools
+from collections.abc import Iterator, Mapping
+
+from kube.model.schema import definitions
+
+# Type → the fields whose descriptions printers show as column descriptions.
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "meta.v1.ObjectMeta": ("name", "creationTimestamp"),
+    "core.v1.PodStatus": ("podIP", "nominatedNodeName"),
+    "core.v1.PodSpec": ("nodeName", "readinessGates", "nodeSelector"),
+    "core.v1.NodeSystemInfo": ("kubeletVersion", "osImage", "kernelVersion", "containerRuntimeVersion"),
+    "core.v1.NodeStatus": ("addresses",),
+    "core.v1.ServiceSpec": ("type", "clusterIP", "externalIPs", "ports", "selector"),
+    "core.v1.Endpoints": ("subsets",),
+    "core.v1.Event": (
+        "lastTimestamp",
+        "type",
+        "reason",
+        "involvedObject",
+        "source",
+        "message",
+        "firstTimestamp",
+        "count",
     ),
-    "meta.v1.ObjectMeta.creationTimestamp": (
-        "CreationTimestamp is a timestamp representing the server time when this object was "
-        "created. It is not guaranteed to be set in happens-before order across separate "
-        "operations. Clients may not set this value. It is represented in RFC3339 form and is in "
-        "UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: "
-        "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+    "core.v1.ObjectReference": ("fieldPath",),
+    "core.v1.Secret": ("type", "data"),
+    "core.v1.ServiceAccount": ("secrets",),
+    "core.v1.ConfigMap": ("data",),
+    "apps.v1.ReplicaSetSpec": ("replicas", "selector"),
+    "apps.v1.ReplicaSetStatus": ("replicas", "readyReplicas"),
+    "apps.v1.DaemonSetStatus": (
+        "desiredNumberScheduled",
+        "currentNumberScheduled",
+        "numberReady",
+        "updatedNumberScheduled",
+        "numberAvailable",
     ),
-    "core.v1.PodStatus.podIP": (
-        "podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet "
-        "allocated."
-    ),
-    "core.v1.PodSpec.nodeName": (
-        "NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate "
-        "for scheduling by the scheduler defined in schedulerName. Once this field is set, the "
-        "kubelet for this node becomes responsible for the lifecycle of this pod. This field should "
-        "not be used to express a desire for the pod to be scheduled on a specific node. "
-        "https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename"
-    ),
-    "core.v1.PodStatus.nominatedNodeName": (
-        "nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot "
-        "be scheduled right away as preemption victims receive their graceful termination periods. "
-        "This field does not guarantee that the pod will be scheduled on this node. Scheduler may "
-        "decide to place the pod elsewhere if other nodes become available sooner. Scheduler may "
-        "also decide to give the resources on this node to a higher priority pod that is created "
-        "after preemption. As a result, this field may be different than PodSpec.nodeName when the "
-        "pod is scheduled."
-    ),
-    "core.v1.PodSpec.readinessGates": (
-        "If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when "
-        "all its containers are ready AND all conditions specified in the readiness gates have "
-        'status equal to "True" More info: '
-        "https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates"
-    ),
-    "core.v1.PodSpec.nodeSelector": (
-        "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which "
-        "must match a node's labels for the pod to be scheduled on that node. More info: "
-        "https://kubernetes.io/docs/concepts/configuration/assign-pod-node/"
-    ),
-    "core.v1.NodeSystemInfo.kubeletVersion": ("Kubelet Version reported by the node."),
-    "core.v1.NodeStatus.addresses": (
-        "List of addresses reachable to the node. Queried from cloud provider, if available. More "
-        "info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: This field is "
-        "declared as mergeable, but the merge key is not sufficiently unique, which can cause data "
-        "corruption when it is merged. Callers should instead use a full-replacement patch. See "
-        "https://pr.k8s.io/79391 for an example. Consumers should assume that addresses can change "
-        "during the lifetime of a Node. However, there are some exceptions where this may not be "
-        "possible, such as Pods that inherit a Node's address in its own status or consumers of the "
-        "downward API (status.hostIP)."
-    ),
-    "core.v1.NodeSystemInfo.osImage": (
-        "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."
-    ),
-    "core.v1.NodeSystemInfo.kernelVersion": (
-        "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."
-    ),
-    "core.v1.NodeSystemInfo.containerRuntimeVersion": (
-        "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2)."
-    ),
-    "core.v1.ServiceSpec.type": (
-        "type determines how the Service is exposed. Defaults to ClusterIP. Valid options are "
-        'ExternalName, ClusterIP, NodePort, and LoadBalancer. "ClusterIP" allocates a '
-        "cluster-internal IP address for load-balancing to endpoints. Endpoints are determined by "
-        "the selector or if that is not specified, by manual construction of an Endpoints object or "
-        'EndpointSlice objects. If clusterIP is "None", no virtual IP is allocated and the '
-        'endpoints are published as a set of endpoints rather than a virtual IP. "NodePort" builds '
-        "on ClusterIP and allocates a port on every node which routes to the same endpoints as the "
-        'clusterIP. "LoadBalancer" builds on NodePort and creates an external load-balancer (if '
-        "supported in the current cloud) which routes to the same endpoints as the clusterIP. "
-        '"ExternalName" aliases this service to the specified externalName. Several other fields do '
-        "not apply to ExternalName services. More info: "
-        "https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types"
-    ),
-    "core.v1.ServiceSpec.clusterIP": (
-        "clusterIP is the IP address of the service and is usually assigned randomly. If an address "
-        "is specified manually, is in-range (as per system configuration), and is not in use, it "
-        "will be allocated to the service; otherwise creation of the service will fail. This field "
-        "may not be changed through updates unless the type field is also being changed to "
-        "ExternalName (which requires this field to be blank) or the type field is being changed "
-        "from ExternalName (in which case this field may optionally be specified, as describe "
-        'above).  Valid values are "None", empty string (""), or a valid IP address. Setting this '
-        'to "None" makes a "headless service" (no virtual IP), which is useful when direct endpoint '
-        "connections are preferred and proxying is not required.  Only applies to types ClusterIP, "
-        "NodePort, and LoadBalancer. If this field is specified when creating a Service of type "
-        "ExternalName, creation will fail. This field will be wiped when updating a Service to type "
-        "ExternalName. More info: "
-        "https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies"
-    ),
-    "core.v1.ServiceSpec.externalIPs": (
-        "externalIPs is a list of IP addresses for which nodes in the cluster will also accept "
-        "traffic for this service.  These IPs are not managed by Kubernetes.  The user is "
-        "responsible for ensuring that traffic arrives at a node with this IP.  A common example is "
-        "external load-balancers that are not part of the Kubernetes system."
-    ),
-    "core.v1.ServiceSpec.ports": (
-        "The list of ports that are exposed by this service. More info: "
-        "https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies"
-    ),
-    "core.v1.ServiceSpec.selector": (
-        "Route service traffic to pods with label keys and values matching this selector. If empty "
-        "or not present, the service is assumed to have an external process managing its endpoints, "
-        "which Kubernetes will not modify. Only applies to types ClusterIP, NodePort, and "
-        "LoadBalancer. Ignored if type is ExternalName. More info: "
-        "https://kubernetes.io/docs/concepts/services-networking/service/"
-    ),
-    "core.v1.Endpoints.subsets": (
-        "The set of all endpoints is the union of all subsets. Addresses are placed into subsets "
-        "according to the IPs they share. A single address with multiple ports, some of which are "
-        "ready and some of which are not (because they come from different containers) will result "
-        "in the address being displayed in different subsets for the different ports. No address "
-        "will appear in both Addresses and NotReadyAddresses in the same subset. Sets of addresses "
-        "and ports that comprise a service."
-    ),
-    "core.v1.Event.lastTimestamp": (
-        "The time at which the most recent occurrence of this event was recorded."
-    ),
-    "core.v1.Event.type": ("Type of this event (Normal, Warning), new types could be added in the future"),
-    "core.v1.Event.reason": (
-        "This should be a short, machine understandable string that gives the reason for the "
-        "transition into the object's current status."
-    ),
-    "core.v1.Event.involvedObject": ("The object that this event is about."),
-    "core.v1.ObjectReference.fieldPath": (
-        "If referring to a piece of an object instead of an entire object, this string should "
-        "contain a valid JSON/Go field access statement, such as "
-        "desiredState.manifest.containers[2]. For example, if the object reference is to a "
-        'container within a pod, this would take on a value like: "spec.containers{name}" (where '
-        '"name" refers to the name of the container that triggered the event) or if no container '
-        'name is specified "spec.containers[2]" (container with index 2 in this pod). This syntax '
-        "is chosen only to have some well-defined way of referencing a part of an object."
-    ),
-    "core.v1.Event.source": (
-        "The component reporting this event. Should be a short machine understandable string."
-    ),
-    "core.v1.Event.message": ("A human-readable description of the status of this operation."),
-    "core.v1.Event.firstTimestamp": (
-        "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)"
-    ),
-    "core.v1.Event.count": ("The number of times this event has occurred."),
-    "core.v1.Secret.type": (
-        "Used to facilitate programmatic handling of secret data. More info: "
-        "https://kubernetes.io/docs/concepts/configuration/secret/#secret-types"
-    ),
-    "core.v1.Secret.data": (
-        "Data contains the secret data. Each key must consist of alphanumeric characters, '-', '_' "
-        "or '.'. The serialized form of the secret data is a base64 encoded string, representing "
-        "the arbitrary (possibly non-string) data value here. Described in "
-        "https://tools.ietf.org/html/rfc4648#section-4"
-    ),
-    "core.v1.ServiceAccount.secrets": (
-        "Secrets is a list of the secrets in the same namespace that pods running using this "
-        "ServiceAccount are allowed to use. Pods are only limited to this list if this service "
-        'account has a "kubernetes.io/enforce-mountable-secrets" annotation set to "true". The '
-        '"kubernetes.io/enforce-mountable-secrets" annotation is deprecated since v1.32. Prefer '
-        "separate namespaces to isolate access to mounted secrets. This field should not be used to "
-        "find auto-generated service account token secrets for use outside of pods. Instead, tokens "
-        "can be requested directly using the TokenRequest API, or service account token secrets can "
-        "be manually created. More info: https://kubernetes.io/docs/concepts/configuration/secret"
-    ),
-    "core.v1.ConfigMap.data": (
-        "Data contains the configuration data. Each key must consist of alphanumeric characters, "
-        "'-', '_' or '.'. Values with non-UTF-8 byte sequences must use the BinaryData field. The "
-        "keys stored in Data must not overlap with the keys in the BinaryData field, this is "
-        "enforced during validation process."
-    ),
-    "apps.v1.ReplicaSetSpec.replicas": (
-        "Replicas is the number of desired pods. This is a pointer to distinguish between explicit "
-        "zero and unspecified. Defaults to 1. More info: "
-        "https://kubernetes.io/docs/concepts/workloads/controllers/replicaset"
-    ),
-    "apps.v1.ReplicaSetStatus.replicas": (
-        "Replicas is the most recently observed number of non-terminating pods. More info: "
-        "https://kubernetes.io/docs/concepts/workloads/controllers/replicaset"
-    ),
-    "apps.v1.ReplicaSetStatus.readyReplicas": (
-        "The number of non-terminating pods targeted by this ReplicaSet with a Ready Condition."
-    ),
-    "apps.v1.ReplicaSetSpec.selector": (
-        "Selector is a label query over pods that should match the replica count. Label keys and "
-        "values that must match in order to be controlled by this replica set. It must match the "
-        "pod template's labels. More info: "
-        "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors"
-    ),
-    "apps.v1.DaemonSetStatus.desiredNumberScheduled": (
-        "The total number of nodes that should be running the daemon pod (including nodes correctly "
-        "running the daemon pod). More info: "
-        "https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"
-    ),
-    "apps.v1.DaemonSetStatus.currentNumberScheduled": (
-        "The number of nodes that are running at least 1 daemon pod and are supposed to run the "
-        "daemon pod. More info: "
-        "https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"
-    ),
-    "apps.v1.DaemonSetStatus.numberReady": (
-        "numberReady is the number of nodes that should be running the daemon pod and have one or "
-        "more of the daemon pod running with a Ready Condition."
-    ),
-    "apps.v1.DaemonSetStatus.updatedNumberScheduled": (
-        "The total number of nodes that are running updated daemon pod"
-    ),
-    "apps.v1.DaemonSetStatus.numberAvailable": (
-        "The number of nodes that should be running the daemon pod and have one or more of the "
-        "daemon pod running and available (ready for at least spec.minReadySeconds)"
-    ),
-    "apps.v1.DaemonSetSpec.selector": (
-        "A label query over pods that are managed by the daemon set. Must match in order to be "
-        "controlled. It must match the pod template's labels. More info: "
-        "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors"
-    ),
-    "apps.v1.DeploymentStatus.updatedReplicas": (
-        "Total number of non-terminating pods targeted by this deployment that have the desired "
-        "template spec."
-    ),
-    "apps.v1.DeploymentStatus.availableReplicas": (
-        "Total number of available non-terminating pods (ready for at least minReadySeconds) "
-        "targeted by this deployment."
-    ),
-    "apps.v1.DeploymentSpec.selector": (
-        "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the "
-        "ones affected by this deployment. It must match the pod template's labels."
-    ),
-    "batch.v1.JobStatus.succeeded": (
-        "The number of pods which reached phase Succeeded. The value increases monotonically for a "
-        "given spec. However, it may decrease in reaction to scale down of elastic indexed jobs."
-    ),
-    "batch.v1.JobSpec.selector": (
-        "A label query over pods that should match the pod count. Normally, the system sets this "
-        "field for you. More info: "
-        "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors"
-    ),
-    "coordination.v1.LeaseSpec.holderIdentity": (
-        "holderIdentity contains the identity of the holder of a current lease. If Coordinated "
-        "Leader Election is used, the holder identity must be equal to the elected "
-        "LeaseCandidate.metadata.name field."
-    ),
-    "scheduling.v1.PriorityClass.value": (
-        "value represents the integer value of this priority class. This is the actual priority "
-        "that pods receive when they have the name of this class in their pod spec."
-    ),
-    "scheduling.v1.PriorityClass.globalDefault": (
-        "globalDefault specifies whether this PriorityClass should be considered as the default "
-        "priority for pods that do not have any priority class. Only one PriorityClass can be "
-        "marked as `globalDefault`. However, if more than one PriorityClasses exists with their "
-        "`globalDefault` field set to true, the smallest value of such global default "
-        "PriorityClasses will be used as the default priority."
-    ),
-    "scheduling.v1.PriorityClass.preemptionPolicy": (
-        "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, "
-        "PreemptLowerPriority. Defaults to PreemptLowerPriority if unset."
-    ),
+    "apps.v1.DaemonSetSpec": ("selector",),
+    "apps.v1.DeploymentStatus": ("updatedReplicas", "availableReplicas"),
+    "apps.v1.DeploymentSpec": ("selector",),
+    "batch.v1.JobStatus": ("succeeded",),
+    "batch.v1.JobSpec": ("selector",),
+    "coordination.v1.LeaseSpec": ("holderIdentity",),
+    "scheduling.v1.PriorityClass": ("value", "globalDefault", "preemptionPolicy"),
 }
 
-# rbac/v1beta1 is not served any more, but the RoleBinding printers still take their
-# ROLE description from it; it is not in the 1.33 schema, hence kept apart.
-RBAC_V1BETA1_DOCS: dict[str, str] = {
-    "RoleBinding.roleRef": (
-        "RoleRef can reference a Role in the current namespace or a ClusterRole in the global "
-        "namespace. If the RoleRef cannot be resolved, the Authorizer must return an error."
-    ),
-    "ClusterRoleBinding.roleRef": (
-        "RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot "
-        "be resolved, the Authorizer must return an error."
-    ),
-}
 
-NAME = FIELD_DOCS["meta.v1.ObjectMeta.name"]
-CREATION_TIMESTAMP = FIELD_DOCS["meta.v1.ObjectMeta.creationTimestamp"]
+def _definition(type_name: str) -> str:
+    # meta types live under apimachinery, every other group under io.k8s.api.
+    prefix = "io.k8s.apimachinery.pkg.apis." if type_name.startswith("meta.") else "io.k8s.api."
+    return prefix + type_name
+
+
+@functools.cache
+def describe(key: str) -> str:
+    """The schema's description of field ``key`` (``core.v1.PodSpec.nodeName``); KeyError
+    if the schema has no such field."""
+    type_name, field = key.rsplit(".", 1)
+    description: str = definitions()[_definition(type_name)]["properties"][field]["description"]
+    return description
+
+
+class _FieldDocs(Mapping[str, str]):
+    """A read-only mapping whose values are looked up in the schema when first read."""
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self._keys = keys
+        self._known = frozenset(keys)
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self._known:
+            raise KeyError(key)
+        return describe(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+FIELD_DOCS: Mapping[str, str] = _FieldDocs(
+    tuple(f"{type_name}.{field}" for type_name, fields in _FIELDS.items() for field in fields)
+)
+
+
+class _RBACv1beta1Docs(Mapping[str, str]):
+    """``roleRef`` as rbac/v1beta1 described it, for the role binding printers.
+
+    Kubernetes' printers still take ROLE's description from the v1beta1 types, which no
+    shipped schema has any more. v1 describes the field with the same words plus one
+    sentence, so the v1beta1 text is the v1 text without it.
+    """
+
+    _KINDS = ("RoleBinding", "ClusterRoleBinding")
+    _ADDED_IN_V1 = " This field is immutable."
+
+    def __getitem__(self, key: str) -> str:
+        kind, _, field = key.partition(".")
+        if kind not in self._KINDS or field != "roleRef":
+            raise KeyError(key)
+        return describe(f"rbac.v1.{kind}.roleRef").removesuffix(self._ADDED_IN_V1)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(f"{kind}.roleRef" for kind in self._KINDS)
+
+    def __len__(self) -> int:
+        return len(self._KINDS)
+
+
+RBAC_V1BETA1_DOCS: Mapping[str, str] = _RBACv1beta1Docs()
+
+
+def __getattr__(name: str) -> str:
+    # NAME and CREATION_TIMESTAMP are module attributes, resolved on first access so
+    # that importing this module never loads the schema by itself.
+    if name == "NAME":
+        return describe("meta.v1.ObjectMeta.name")
+    if name == "CREATION_TIMESTAMP":
+        return describe("meta.v1.ObjectMeta.creationTimestamp")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
