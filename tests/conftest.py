@@ -117,3 +117,19 @@ def etcd_server() -> Iterator[EtcdServer]:
 def etcd_endpoint(etcd_server: EtcdServer) -> str:
     """The client URL of the session's etcd, e.g. ``http://127.0.0.1:41234``."""
     return etcd_server.endpoint
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under ``CI=true`` a skip is a failure.
+
+    Tests skip on a developer's machine when a real part is absent (etcd, a kubectl
+    version). CI installs every one of them, so a skip there can only mean something is
+    missing that should not be — and a skipped test must never hide a missing feature.
+    """
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.longrepr = f"skipped under CI=true, which must not happen: {reason}"
