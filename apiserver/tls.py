@@ -206,8 +206,21 @@ async def until_shutdown(scope: Scope, source: AsyncIterator[T]) -> AsyncIterato
 
 def _bind(host: str, port: int) -> socket.socket:
     # We bind, not uvicorn: a busy port is then an OSError for the caller, not sys.exit.
+    # An explicit IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only when the
+    # listening socket says it is TCP, and create_server leaves proto at 0. Without
+    # NODELAY every small response waits ~40 ms for the peer's delayed ACK.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=2048)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _url(sock: socket.socket) -> str:

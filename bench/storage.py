@@ -44,10 +44,6 @@ from typing import Any
 import aetcd
 import orjson
 
-# Run as a script, Python puts bench/ first on sys.path, where bench/apiserver.py would
-# shadow the apiserver package; the repository root must come first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from apiserver.storage import open_storage
 from apiserver.storage.etcd import parse_endpoint
 

@@ -35,8 +35,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-
 from apiserver.storage import Storage, open_storage
 from apiserver.watchcache import Cacher, Watcher
 from kube.fields import object_fields

@@ -1,0 +1,102 @@
+"""``/healthz``, ``/livez``, ``/readyz``: named checks, answered as kube-apiserver does.
+
+Load balancers and ``kubectl get --raw /readyz?verbose`` expect the same format:
+``ok`` when every check passes, otherwise a 500 listing ``[+]name ok`` /
+``[-]name failed: reason withheld`` lines; ``?verbose`` lists them on success too, and
+``/readyz/<name>`` runs one check. Liveness asks "is the process serving?" (and can it
+reach storage); readiness also says no while the watch caches are loading and once a
+graceful shutdown has begun, so traffic drains before the listener closes.
+
+These paths are served without authentication (kube-apiserver grants them to
+``system:unauthenticated`` through the ``system:public-info-viewer`` role).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute, Route
+
+from apiserver.storage.interface import Storage
+
+Check = Callable[[], Awaitable[None]]
+"""Raises (any exception) when unhealthy."""
+STORAGE_TIMEOUT = 2.0
+PATHS = ("/healthz", "/livez", "/readyz")
+
+
+class Health:
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        caches_ready: Callable[[], bool],
+        shutting_down: Callable[[], bool],
+    ) -> None:
+        self._storage = storage
+        self._caches_ready = caches_ready
+        self._shutting_down = shutting_down
+        live: dict[str, Check] = {"ping": self._ping, "etcd": self._etcd}
+        self.checks: dict[str, dict[str, Check]] = {
+            "/livez": live,
+            "/healthz": live,
+            "/readyz": {**live, "informer-sync": self._informers, "shutdown": self._shutdown},
+        }
+
+    async def _ping(self) -> None:
+        return None
+
+    async def _etcd(self) -> None:
+        await asyncio.wait_for(self._storage.current_revision(), STORAGE_TIMEOUT)
+
+    async def _informers(self) -> None:
+        if not self._caches_ready():
+            raise RuntimeError("watch caches are still loading")
+
+    async def _shutdown(self) -> None:
+        if self._shutting_down():
+            raise RuntimeError("the server is shutting down")
+
+    async def run(self, endpoint: str, *, only: str | None = None, verbose: bool = False) -> tuple[int, str]:
+        checks = self.checks[endpoint]
+        if only is not None:
+            if only not in checks:
+                return 404, f"no such check: {only}\n"
+            checks = {only: checks[only]}
+        lines: list[str] = []
+        failed = False
+        for name, check in checks.items():
+            try:
+                await check()
+            except Exception:
+                failed = True
+                lines.append(f"[-]{name} failed: reason withheld")
+            else:
+                lines.append(f"[+]{name} ok")
+        name = endpoint.strip("/")
+        if failed:
+            return 500, "\n".join(lines) + f"\n{name} check failed\n"
+        if only is not None:
+            return 200, "ok"
+        if verbose:
+            return 200, "\n".join(lines) + f"\n{name} check passed\n"
+        return 200, "ok"
+
+    def routes(self) -> list[BaseRoute]:
+        out: list[BaseRoute] = []
+        for endpoint in PATHS:
+            out.append(Route(endpoint, self._handler(endpoint, single=False), methods=["GET", "HEAD"]))
+            out.append(Route(endpoint + "/{check}", self._handler(endpoint, single=True), methods=["GET", "HEAD"]))
+        return out
+
+    def _handler(self, endpoint: str, *, single: bool) -> Callable[[Request], Awaitable[PlainTextResponse]]:
+        async def handle(request: Request) -> PlainTextResponse:
+            only = request.path_params.get("check") if single else None
+            verbose = "verbose" in request.query_params
+            code, text = await self.run(endpoint, only=only, verbose=verbose)
+            return PlainTextResponse(text, status_code=code, headers={"x-content-type-options": "nosniff"})
+
+        return handle

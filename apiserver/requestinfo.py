@@ -1,0 +1,150 @@
+"""Turn a request's method, path and query into what it asks for, as Kubernetes does.
+
+Authorization, audit, metrics and the handlers all need the same answer to "which verb on
+which resource in which namespace?", so it is computed once per request, here, with the
+rules of Kubernetes' ``RequestInfoFactory`` (apiserver/pkg/endpoints/request/requestinfo.go):
+
+- ``/api/{version}/...`` is the core group; ``/apis/{group}/{version}/...`` any other.
+  Shorter paths (``/api``, ``/apis/apps``) and everything else are non-resource requests.
+- ``/namespaces/{ns}/{resource}/{name}/{subresource}`` — but ``/namespaces/{name}/status``
+  and ``/namespaces/{name}/finalize`` are subresources of the namespace itself.
+- The verb comes from the method; a GET without a name is ``list`` or, with
+  ``watch=true``, ``watch``; a DELETE without a name is ``deletecollection``; the legacy
+  ``/api/v1/watch/...`` prefix makes any GET a ``watch``.
+
+The parser is a plain string split: it runs on every request, so it stays cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+_METHOD_VERBS = {
+    "POST": "create",
+    "GET": "get",
+    "HEAD": "get",
+    "PUT": "update",
+    "PATCH": "patch",
+    "DELETE": "delete",
+}
+
+# Path segments that name a verb rather than a resource (the deprecated watch prefix;
+# "proxy" is recognised so that it is never mistaken for a resource name).
+_SPECIAL_VERBS = frozenset({"watch", "proxy"})
+_NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
+_VERBS_WITH_SELECTORS = frozenset({"list", "watch", "deletecollection"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestInfo:
+    is_resource_request: bool
+    path: str
+    verb: str
+    """Kubernetes verb for resource requests; the lower-cased HTTP method otherwise."""
+    api_prefix: str = ""
+    api_group: str = ""
+    api_version: str = ""
+    namespace: str = ""
+    """Also set for the namespace object itself (``/api/v1/namespaces/x`` → ``x``), as in
+    Kubernetes; handlers of cluster-scoped resources ignore it."""
+    resource: str = ""
+    subresource: str = ""
+    name: str = ""
+    parts: tuple[str, ...] = ()
+    """Path segments from the resource on: ``(resource, name, subresource, ...)``."""
+    verb_via_path: bool = False
+    """True for the legacy ``/watch/`` path prefix."""
+    label_selector: str = ""
+    field_selector: str = ""
+
+
+def parse_query(query: bytes | str) -> dict[str, str]:
+    """Query parameters, first value winning as Go's ``url.Values.Get`` does."""
+    if isinstance(query, bytes):
+        query = query.decode("latin-1")
+    out: dict[str, str] = {}
+    if not query:
+        return out
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        out.setdefault(key, value)
+    return out
+
+
+def _truthy(value: str) -> bool:
+    # Kubernetes' parameter codec treats anything but "false"/"0" as true for ``watch``.
+    return value.lower() not in ("false", "0")
+
+
+def parse(*, method: str, path: str, query: dict[str, str]) -> RequestInfo:
+    """The RequestInfo of one request; never raises (bad paths become non-resource or
+    resource requests that the router then answers with 404)."""
+    verb = method.lower()
+    parts = [p for p in path.split("/") if p]
+    if len(parts) < 3 or parts[0] not in ("api", "apis"):
+        return RequestInfo(is_resource_request=False, path=path, verb=verb)
+    prefix = parts[0]
+    rest = parts[1:]
+    group = ""
+    if prefix == "apis":
+        if len(rest) < 3:
+            return RequestInfo(is_resource_request=False, path=path, verb=verb)
+        group = rest[0]
+        rest = rest[1:]
+    version = rest[0]
+    rest = rest[1:]
+
+    via_path = False
+    if rest[0] in _SPECIAL_VERBS:
+        if len(rest) < 2:
+            # "/api/v1/watch" alone names nothing; the router answers 404.
+            return RequestInfo(
+                is_resource_request=True,
+                path=path,
+                verb=rest[0],
+                api_prefix=prefix,
+                api_group=group,
+                api_version=version,
+            )
+        verb = rest[0]
+        rest = rest[1:]
+        via_path = True
+    else:
+        verb = _METHOD_VERBS.get(method, "")
+
+    namespace = ""
+    if rest[0] == "namespaces" and len(rest) > 1:
+        namespace = rest[1]
+        if len(rest) > 2 and rest[2] not in _NAMESPACE_SUBRESOURCES:
+            rest = rest[2:]
+
+    resource = rest[0]
+    name = rest[1] if len(rest) >= 2 else ""
+    subresource = rest[2] if len(rest) >= 3 and verb != "proxy" else ""
+
+    if not name and verb == "get":
+        verb = "watch" if _truthy(query.get("watch", "false")) else "list"
+    if not name and verb == "delete":
+        verb = "deletecollection"
+
+    label_selector = field_selector = ""
+    if not via_path and verb in _VERBS_WITH_SELECTORS:
+        label_selector = query.get("labelSelector", "")
+        field_selector = query.get("fieldSelector", "")
+
+    return RequestInfo(
+        is_resource_request=True,
+        path=path,
+        verb=verb,
+        api_prefix=prefix,
+        api_group=group,
+        api_version=version,
+        namespace=namespace,
+        resource=resource,
+        subresource=subresource,
+        name=name,
+        parts=tuple(rest),
+        verb_via_path=via_path,
+        label_selector=label_selector,
+        field_selector=field_selector,
+    )

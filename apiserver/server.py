@@ -1,0 +1,169 @@
+"""Wiring: flags → storage → PKI → registry and caches → bootstrap → app → HTTPS.
+
+``python -m apiserver --data-dir DIR`` must work on a fresh machine with no other step,
+so the first start creates what a cluster needs: the SQLite store (unless
+``--etcd-servers``), a CA with serving and admin certificates under ``DIR/pki``, and
+``DIR/admin.kubeconfig`` for kubectl. Explicit ``--tls-cert-file``,
+``--tls-private-key-file`` and ``--client-ca-file`` replace the generated ones; the
+admin kubeconfig is then written only if it can still be trusted (our CA signed both
+the serving certificate in use and the admin certificate).
+
+Once listening, one line containing ``ready`` and the URL goes to stdout; scripts and
+tests wait for it. SIGTERM drains in-flight requests, ends watch streams cleanly, stops
+the watch caches and closes the store before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from apiserver.app import create_app
+from apiserver.bootstrap import bootstrap
+from apiserver.health import Health
+from apiserver.metrics import InstrumentedStorage, Metrics
+from apiserver.options import Options
+from apiserver.registry import API
+from apiserver.storage import StorageError, open_storage
+from apiserver.tls import TLSServer
+from kube import pki
+from kube.kubeconfig import write_kubeconfig
+from kube.resources import default_registry
+
+logger = logging.getLogger("apiserver")
+
+KUBECONFIG_NAME = "admin.kubeconfig"
+ADMIN_USER = "kubernetes-admin"
+GRACEFUL_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TLSFiles:
+    cert: Path
+    key: Path
+    client_ca: Path
+    admin: tuple[Path, Path, Path] | None
+    """(ca, admin cert, admin key) for the kubeconfig, when our CA signs what is used."""
+
+
+def first_service_ip(options: Options) -> str:
+    return str(next(options.service_cluster_ip_range.hosts()))
+
+
+def tls_files(options: Options) -> TLSFiles:
+    """The generated PKI, with any files given on the command line taking precedence."""
+    explicit = (options.tls_cert_file, options.tls_private_key_file, options.client_ca_file)
+    if all(explicit):
+        return TLSFiles(
+            cert=options.tls_cert_file,  # type: ignore[arg-type]
+            key=options.tls_private_key_file,  # type: ignore[arg-type]
+            client_ca=options.client_ca_file,  # type: ignore[arg-type]
+            admin=None,
+        )
+    if bool(options.tls_cert_file) != bool(options.tls_private_key_file):
+        raise SystemExit("--tls-cert-file and --tls-private-key-file must be given together")
+    ips = [first_service_ip(options)]
+    hosts: list[str] = []
+    for address in (options.advertise_address, options.bind_address):
+        if address and address not in ("0.0.0.0", "::", "127.0.0.1", "localhost"):
+            (ips if address[0].isdigit() or ":" in address else hosts).append(address)
+    generated = pki.ensure_apiserver_pki(options.data_dir / "pki", hosts=hosts, ips=ips)
+    own_serving = options.tls_cert_file is None
+    own_ca = options.client_ca_file is None
+    return TLSFiles(
+        cert=options.tls_cert_file or generated.apiserver_cert,
+        key=options.tls_private_key_file or generated.apiserver_key,
+        client_ca=options.client_ca_file or generated.ca_cert,
+        admin=(generated.ca_cert, generated.admin_cert, generated.admin_key) if own_serving and own_ca else None,
+    )
+
+
+def _write_admin_kubeconfig(*, data_dir: Path, url: str, files: TLSFiles) -> Path | None:
+    if files.admin is None:
+        return None
+    ca, cert, key = files.admin
+    path = data_dir / KUBECONFIG_NAME
+    write_kubeconfig(
+        path,
+        server=url,
+        ca_cert_pem=ca.read_bytes(),
+        client_cert_pem=cert.read_bytes(),
+        client_key_pem=key.read_bytes(),
+        user=ADMIN_USER,
+    )
+    return path
+
+
+async def run(options: Options) -> None:
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    files = tls_files(options)
+    metrics = Metrics()
+    raw_storage = await open_storage(data_dir=options.data_dir, etcd_servers=options.etcd_servers or None)
+    storage = InstrumentedStorage(raw_storage, metrics=metrics)
+    api = API(storage=storage, resources=default_registry())
+    try:
+        await api.start()
+        await bootstrap(api)
+        server: TLSServer | None = None
+
+        def shutting_down() -> bool:
+            return server is not None and server.shutting_down.is_set()
+
+        health = Health(storage=storage, caches_ready=lambda: True, shutting_down=shutting_down)
+        app = create_app(api=api, metrics=metrics, health=health)
+        server = TLSServer(
+            app,
+            host=options.bind_address,
+            port=options.secure_port,
+            certfile=files.cert,
+            keyfile=files.key,
+            client_ca=files.client_ca,
+            graceful_timeout=GRACEFUL_TIMEOUT,
+        )
+
+        def on_ready(url: str) -> None:
+            kubeconfig = _write_admin_kubeconfig(data_dir=options.data_dir, url=url, files=files)
+            where = f" (kubeconfig: {kubeconfig})" if kubeconfig else ""
+            print(f"kubesim apiserver ready at {url}{where}", flush=True)
+
+        await server.serve(on_ready=on_ready)
+        logger.info("apiserver stopped serving; closing watch caches and storage")
+    finally:
+        await api.stop()
+        with contextlib.suppress(Exception):
+            await storage.close()
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop when installed (uvicorn[standard] brings it), as uvicorn itself would pick:
+    its transports are faster, and they set TCP_NODELAY on every connection, without
+    which a response written as two TLS records waits out the client's delayed ACK."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+def main(options: Options) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(run(options))
+    except StorageError as err:
+        print(f"apiserver: {err.message}", file=sys.stderr)
+        return 1
+    except pki.PkiError as err:
+        print(f"apiserver: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"apiserver: {err} (listening on {options.bind_address}:{options.secure_port})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
