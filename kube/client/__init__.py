@@ -1,0 +1,32 @@
+"""The client machinery's front door: the REST client and its watch events.
+
+``from kube.client import Client`` is all most components need; the clock, rate
+limiter and retry policy are importable from their modules for tests and tuning.
+"""
+
+from kube.client.clock import Clock, FakeClock, RealClock
+from kube.client.errors import TransportError
+from kube.client.ratelimit import TokenBucket
+from kube.client.rest import PATCH_CONTENT_TYPES, Client, PatchType
+from kube.client.retry import Backoff, RetryPolicy
+from kube.client.watch import ADDED, BOOKMARK, DELETED, ERROR, MODIFIED, WatchEvent, WatchStream
+
+__all__ = [
+    "ADDED",
+    "BOOKMARK",
+    "DELETED",
+    "ERROR",
+    "MODIFIED",
+    "PATCH_CONTENT_TYPES",
+    "Backoff",
+    "Client",
+    "Clock",
+    "FakeClock",
+    "PatchType",
+    "RealClock",
+    "RetryPolicy",
+    "TokenBucket",
+    "TransportError",
+    "WatchEvent",
+    "WatchStream",
+]
