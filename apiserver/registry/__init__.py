@@ -40,6 +40,7 @@ __all__ = [
     "SubresourceHandler",
     "SubresourceRequest",
     "Subresources",
+    "register_store_class",
     "register_strategy",
 ]
 
@@ -47,6 +48,14 @@ Obj = dict[str, Any]
 _BUILTIN = frozenset((info.group, info.resource) for info in BUILTIN)
 # The cache keeps pods indexed by node, so each kubelet's watch and list touch only its pods.
 _INDEX_FIELDS = {("", "pods"): "spec.nodeName"}
+_STORE_CLASSES: dict[tuple[str, str], type[ResourceStore]] = {}
+
+
+def register_store_class(*, group: str, resource: str, store_class: type[ResourceStore]) -> None:
+    """Serve a resource with a ``ResourceStore`` subclass, for REST behaviour a strategy
+    cannot express (a CRD's DELETE first marks it and adds its cleanup finalizer).
+    Call before the ``API`` is built."""
+    _STORE_CLASSES[(group, resource)] = store_class
 
 
 class API:
@@ -69,13 +78,18 @@ class API:
             if info.stored:
                 self._stores[(info.group, info.version, info.resource)] = self._build(info)
         install_defaults(self.subresources, resources=list(resources))
+        _resources.install(self)
 
-    def _build(self, info: ResourceInfo) -> ResourceStore:
+    def _build(
+        self, info: ResourceInfo, *, strategy: Strategy | None = None, storage: Storage | None = None
+    ) -> ResourceStore:
         builtin = (info.group, info.resource) in _BUILTIN
-        store = ResourceStore(
+        storage = storage or self.storage
+        store_class = _STORE_CLASSES.get((info.group, info.resource), ResourceStore)
+        store = store_class(
             info=info,
-            strategy=strategy_for(info),
-            storage=self.storage,
+            strategy=strategy or strategy_for(info),
+            storage=storage,
             cacher=None,
             storage_resource=info.resource if builtin else f"{info.group}/{info.resource}",
             namespace_gate=self._namespace_gate,
@@ -87,7 +101,7 @@ class API:
             return fields.object_fields(resource, obj)
 
         store.cacher = Cacher(
-            storage=self.storage,
+            storage=storage,
             resource=info.resource,
             prefix=store.prefix(),
             fields_of=fields_of,
@@ -123,15 +137,24 @@ class API:
         self._started = False
         await asyncio.gather(*(s.cacher.stop() for s in self._stores.values() if s.cacher is not None))
 
-    async def add_resource(self, info: ResourceInfo) -> ResourceStore:
-        """Serve a resource defined at run time (a CustomResourceDefinition's)."""
-        self.resources.add(info)
+    async def add_resource(
+        self, info: ResourceInfo, *, strategy: Strategy | None = None, storage: Storage | None = None
+    ) -> ResourceStore:
+        """Serve a resource defined at run time (a CustomResourceDefinition's), with its
+        own strategy and, for a version other than the storage version, a storage
+        view that converts objects to and from that version."""
         key = (info.group, info.version, info.resource)
         store = self._stores.get(key)
         if store is None:
-            store = self._stores[key] = self._build(info)
+            store = self._stores[key] = self._build(info, strategy=strategy, storage=storage)
             if self._started and store.cacher is not None:
                 await store.cacher.start()
+        else:
+            store.info = info  # short names, categories or subresources may have changed
+            if strategy is not None:
+                store.strategy = strategy
+        # Routed only once its store is ready (the cache filled): no request meets a half-built resource.
+        self.resources.add(info)
         if info.stored and "status" in info.subresources:
             install_defaults(self.subresources, resources=[info])
         return store
@@ -174,3 +197,8 @@ class API:
                 name=name,
                 err=f"unable to create new content in namespace {namespace} because it is being terminated",
             )
+
+
+# Per-resource behaviour (pods, services, namespaces, scale) registers its strategies and
+# store classes on import; imported last because it uses the names defined above.
+from . import resources as _resources  # noqa: E402

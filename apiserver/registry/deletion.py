@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from apiserver.storage.interface import Preconditions
 from kube.errors import Conflict, NotFound
 
+from .admission import Operation
 from .context import Context
 from .options import DeleteOptions, ListOptions, PropagationPolicy
 from .strategy import GCPolicy, Obj, Strategy
@@ -207,6 +208,8 @@ async def delete(store: ResourceStore, ctx: Context, *, options: DeleteOptions) 
     except NotFound:
         raise NotFound.of(resource=info.resource, group=info.group, name=ctx.name) from None
     check_preconditions(store=store, obj=current, options=options)
+    # Admission judges deletes too (NamespaceLifecycle, NodeRestriction), with the object as ``old``.
+    await store.admission.validate(ctx=ctx, operation=Operation.DELETE, obj=None, old=current)
     strategy = store.strategy
     probe = {**current, "metadata": dict(current["metadata"])}
     graceful, pending, options = before_delete(strategy=strategy, ctx=ctx, obj=probe, options=options)

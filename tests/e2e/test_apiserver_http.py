@@ -76,7 +76,8 @@ def test_crud_and_errors_over_https(apiserver: ApiserverProcess) -> None:
         assert client.get(f"{PODS}/h1").json()["metadata"]["uid"] == created.json()["metadata"]["uid"]
         bad = client.post(PODS, content=b"{", headers={"content-type": "application/json"})
         assert bad.status_code == 400 and bad.json()["kind"] == "Status"
-        assert client.delete(f"{PODS}/h1").status_code == 200
+        # A pod on a node is deleted gracefully; grace 0 (what its kubelet sends) removes it.
+        assert client.delete(f"{PODS}/h1?gracePeriodSeconds=0").status_code == 200
         assert client.get(f"{PODS}/h1").status_code == 404
 
 
@@ -104,7 +105,7 @@ def test_watch_is_a_chunked_json_stream(apiserver: ApiserverProcess) -> None:
                     content=b'{"metadata":{"labels":{"x":"y"}}}',
                     headers={"content-type": "application/merge-patch+json"},
                 )
-                writer.delete(f"{PODS}/w1")
+                writer.delete(f"{PODS}/w1?gracePeriodSeconds=0")
             events = _stream_lines(resp, count=3)
     assert [e["type"] for e in events] == ["ADDED", "MODIFIED", "DELETED"]
     assert all(e["object"]["metadata"]["name"] == "w1" for e in events)

@@ -158,7 +158,9 @@ def test_get_watch_sees_changes(apiserver: ApiserverProcess, kubectl: Kubectl, t
 
 def test_delete_waits_until_gone(kubectl: Kubectl, tmp_path: Path) -> None:
     kubectl("create", "-f", _write(tmp_path, "d.yaml", POD.format(name="doomed", tier="x", node="node-d")))
-    assert kubectl("delete", "pod", "doomed").stdout.strip() == 'pod "doomed" deleted'
+    # Bound to a node, so only grace 0 removes it at once (test_resources.py covers the wait).
+    deleted = kubectl("delete", "pod", "doomed", "--grace-period=0", "--force").stdout.strip()
+    assert deleted == 'pod "doomed" force deleted'
     gone = kubectl("get", "pod", "doomed", check=False)
     assert gone.returncode != 0 and 'pods "doomed" not found' in gone.stderr
 
@@ -194,4 +196,4 @@ def test_kubectl_1_27(apiserver: ApiserverProcess, tmp_path: Path) -> None:
     manifest = _write(tmp_path, "old.yaml", POD.format(name="old-client", tier="x", node="n1"))
     assert "created" in old("apply", "-f", manifest).stdout
     assert old("get", "pod", "old-client", "-o", "jsonpath={.metadata.name}").stdout == "old-client"
-    assert "deleted" in old("delete", "pod", "old-client").stdout
+    assert "deleted" in old("delete", "pod", "old-client", "--grace-period=0", "--force").stdout

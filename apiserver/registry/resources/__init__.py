@@ -1,0 +1,131 @@
+"""What particular resources do beyond the generic store: one module per resource.
+
+The generic store (``store.py``, ``deletion.py``) gives every kind the same REST
+semantics. A few kinds differ, as they do in Kubernetes' ``pkg/registry/<group>/<kind>``:
+
+- ``pods``: graceful deletion; ``binding`` (and the ``bindings`` resource), ``eviction``
+  honouring PodDisruptionBudgets (``eviction.py``, ``pdb.py``), ``log`` proxied to the
+  node's kubelet (``podlogs.py``, ``kubelet.py``);
+- ``services``: ClusterIP and NodePort allocation (``services.py``, ``allocators.py``);
+- ``namespaces``: DELETE begins termination, ``finalize`` ends it (``namespaces.py``);
+- ``deployments`` and ``replicasets``: the ``scale`` subresource (``scale.py``);
+- ``replicasets``, ``daemonsets``, ``poddisruptionbudgets``: created with the zero
+  status Kubernetes writes (``workloads.py``).
+
+Importing this package (the registry does, last) registers the strategies
+(``register_strategy``) and the namespace store (``register_store_class``) before any
+``API`` builds its stores; ``install`` (called by ``API``)
+registers the subresource handlers and wires the strategies to the stores they touch;
+``configure`` applies the command-line settings (service ranges, kubelet client).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kube.resources import ResourceInfo
+
+from .. import register_store_class
+from ..strategies import register_strategy
+from .allocators import DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE
+from .eviction import EvictionHandler
+from .kubelet import KubeletClientConfig, client_config_from_pki
+from .namespaces import NamespaceStore, NamespaceStrategy
+from .podlogs import PodLogHandler
+from .pods import BindingHandler, PodStrategy
+from .scale import ScaleHandler
+from .services import ServiceStrategy
+from .workloads import DaemonSetStrategy, PodDisruptionBudgetStrategy, ReplicaSetStrategy
+
+if TYPE_CHECKING:
+    from .. import API
+
+__all__ = [
+    "KubeletClientConfig",
+    "ResourceOptions",
+    "client_config_from_pki",
+    "configure",
+    "install",
+]
+
+register_strategy(group="", resource="pods", strategy=PodStrategy)
+register_strategy(group="", resource="services", strategy=ServiceStrategy)
+register_strategy(group="", resource="namespaces", strategy=NamespaceStrategy)
+register_store_class(group="", resource="namespaces", store_class=NamespaceStore)
+register_strategy(group="apps", resource="replicasets", strategy=ReplicaSetStrategy)
+register_strategy(group="apps", resource="daemonsets", strategy=DaemonSetStrategy)
+register_strategy(group="policy", resource="poddisruptionbudgets", strategy=PodDisruptionBudgetStrategy)
+_SCALED = (("apps", "deployments"), ("apps", "replicasets"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceOptions:
+    """The API server flags these resources depend on."""
+
+    service_cluster_ip_range: ipaddress.IPv4Network = DEFAULT_SERVICE_CLUSTER_IP_RANGE
+    service_node_port_range: tuple[int, int] = DEFAULT_SERVICE_NODE_PORT_RANGE
+    kubelet: KubeletClientConfig = field(default_factory=KubeletClientConfig)
+
+
+def _info(api: API, *, group: str, resource: str) -> ResourceInfo | None:
+    for info in api.resources:
+        if info.group == group and info.resource == resource and info.stored and info.preferred:
+            return info
+    return None
+
+
+def install(api: API) -> None:
+    """Register the subresource handlers and connect strategies to other stores."""
+    pods = _info(api, group="", resource="pods")
+    nodes = _info(api, group="", resource="nodes")
+    budgets = _info(api, group="policy", resource="poddisruptionbudgets")
+    if pods is not None:
+        register = api.subresources.register
+        register(
+            group="",
+            resource="pods",
+            subresource="binding",
+            handler=BindingHandler(pods_info=pods, named_by_url=True),
+        )
+        register(
+            group="",
+            resource="bindings",
+            subresource="",
+            handler=BindingHandler(pods_info=pods, named_by_url=False),
+        )
+        if budgets is not None:
+            register(
+                group="", resource="pods", subresource="eviction", handler=EvictionHandler(pdb_info=budgets)
+            )
+        if nodes is not None:
+            register(group="", resource="pods", subresource="log", handler=PodLogHandler(nodes_info=nodes))
+    for group, resource in _SCALED:
+        if _info(api, group=group, resource=resource) is not None:
+            api.subresources.register(
+                group=group, resource=resource, subresource="scale", handler=ScaleHandler()
+            )
+    services = _info(api, group="", resource="services")
+    endpoints = _info(api, group="", resource="endpoints")
+    if services is not None:
+        store = api.store_for(services)
+        if isinstance(store.strategy, ServiceStrategy):
+            store.strategy.allocations.storage = api.storage
+            store.strategy.allocations.prefix = store.prefix()
+            store.strategy.endpoints = api.store_for(endpoints) if endpoints is not None else None
+
+
+def configure(api: API, options: ResourceOptions) -> None:
+    """Apply the flags; call before serving (allocations are read again on next use)."""
+    services = _info(api, group="", resource="services")
+    if services is not None:
+        strategy = api.store_for(services).strategy
+        if isinstance(strategy, ServiceStrategy):
+            strategy.allocations.configure(
+                cluster_ip_range=options.service_cluster_ip_range,
+                node_port_range=options.service_node_port_range,
+            )
+    handler = api.subresources.get(group="", resource="pods", subresource="log")
+    if isinstance(handler, PodLogHandler):
+        handler.config = options.kubelet
