@@ -232,6 +232,14 @@ def _is_health(path: str) -> bool:
     return False
 
 
+def _per_connection(authenticator: Authenticator) -> Authenticator:
+    # An authenticator that reads the user a front filter found (``scope_provided``)
+    # must be asked on every request: the filter may impersonate per request.
+    if getattr(authenticator, "scope_provided", False):
+        return authenticator
+    return ConnectionCachingAuthenticator(authenticator)
+
+
 def create_app(
     *,
     api: API,
@@ -250,7 +258,7 @@ def create_app(
         api=api,
         metrics=metrics,
         health=health,
-        authenticator=ConnectionCachingAuthenticator(authenticator or CertificateAuthenticator()),
+        authenticator=_per_connection(authenticator or CertificateAuthenticator()),
         authorizer=authorizer,
         extra_routes=routes,
     )

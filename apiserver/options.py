@@ -29,6 +29,11 @@ class Options:
     max_requests_inflight: int
     max_mutating_requests_inflight: int
     request_timeout: float
+    authorization_mode: tuple[str, ...] = ("Node", "RBAC")
+    service_account_issuer: str = "https://kubernetes.default.svc.cluster.local"
+    service_account_key_file: Path | None = None
+    service_account_signing_key_file: Path | None = None
+    api_audiences: tuple[str, ...] = ()
 
 
 def _port_range(text: str) -> tuple[int, int]:
@@ -89,7 +94,30 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-requests-inflight", type=int, default=400)
     p.add_argument("--max-mutating-requests-inflight", type=int, default=200)
     p.add_argument("--request-timeout", type=_duration, default=60.0)
+    p.add_argument(
+        "--authorization-mode",
+        type=_authorization_modes,
+        default=("Node", "RBAC"),
+        help="ordered authorizers: Node, RBAC, AlwaysAllow (default Node,RBAC)",
+    )
+    p.add_argument("--service-account-issuer", default="https://kubernetes.default.svc.cluster.local")
+    p.add_argument("--service-account-key-file", type=Path, default=None, help="public key verifying SA tokens")
+    p.add_argument("--service-account-signing-key-file", type=Path, default=None, help="private key signing SA tokens")
+    p.add_argument("--api-audiences", default="", help="comma-separated audiences tokens must carry (default: the issuer)")
     return p
+
+
+_AUTHORIZATION_MODES = ("Node", "RBAC", "AlwaysAllow")
+
+
+def _authorization_modes(text: str) -> tuple[str, ...]:
+    modes = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in modes if m not in _AUTHORIZATION_MODES]
+    if unknown or not modes:
+        raise argparse.ArgumentTypeError(
+            f'invalid --authorization-mode "{text}": choose from {", ".join(_AUTHORIZATION_MODES)}'
+        )
+    return modes
 
 
 def parse(argv: list[str] | None = None) -> Options:
@@ -111,4 +139,9 @@ def parse(argv: list[str] | None = None) -> Options:
         max_requests_inflight=ns.max_requests_inflight,
         max_mutating_requests_inflight=ns.max_mutating_requests_inflight,
         request_timeout=ns.request_timeout,
+        authorization_mode=ns.authorization_mode,
+        service_account_issuer=ns.service_account_issuer,
+        service_account_key_file=ns.service_account_key_file,
+        service_account_signing_key_file=ns.service_account_signing_key_file,
+        api_audiences=tuple(a.strip() for a in ns.api_audiences.split(",") if a.strip()),
     )

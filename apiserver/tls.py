@@ -50,8 +50,9 @@ from typing import Any, Literal, TypeVar
 import uvicorn
 from cryptography import x509
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from apiserver.limits import MAX_HEADER_BYTES, HeaderLimitedHttpTools
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Any]
@@ -146,7 +147,7 @@ def _wrap_app(app: Any, transport: asyncio.BaseTransport, config: uvicorn.Config
 
 
 # asyncio calls connection_made after the handshake, so the peer certificate is known.
-class HttpToolsTLSProtocol(HttpToolsProtocol):
+class HttpToolsTLSProtocol(HeaderLimitedHttpTools):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.app = _wrap_app(self.app, transport, self.config)
@@ -318,6 +319,7 @@ class TLSServer:
             proxy_headers=False,  # nobody may claim another client address via X-Forwarded-For
             server_header=False,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,  # httptools: HeaderLimitedHttpTools
             # uvicorn annotates int but only hands it to asyncio.wait_for, which takes float.
             timeout_graceful_shutdown=graceful_timeout,
         )

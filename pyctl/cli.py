@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pyctl import pki
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pyctl", description="kubesim's command line")
-    p.add_subparsers(dest="command", metavar="COMMAND")
+    commands = p.add_subparsers(dest="command", metavar="COMMAND")
+    pki.register(commands)
     return p
 
 
