@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kube.model.schema import definition_for
 from kube.resources import ResourceInfo
 
 from ..discovery import Subresource, subresources_of
@@ -32,6 +33,9 @@ PATCH_TYPES = (
     "application/merge-patch+json",
     "application/strategic-merge-patch+json",
 )
+# Kinds without a built-in schema (custom resources) take no strategic merge patch; kubectl
+# reads this list to choose between a strategic and a JSON merge patch for ``apply``.
+CUSTOM_PATCH_TYPES = tuple(t for t in PATCH_TYPES if t != "application/strategic-merge-patch+json")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +114,11 @@ def tag(group: str, version: str) -> str:
 
 def _dicts(params: Iterable[Param]) -> list[dict[str, Any]]:
     return [p.to_dict() for p in params]
+
+
+def _patch_types(target: _Target) -> tuple[str, ...]:
+    builtin = definition_for(group=target.group, version=target.version, kind=target.kind) is not None
+    return PATCH_TYPES if builtin else CUSTOM_PATCH_TYPES
 
 
 def _content(schema: dict[str, Any], types: Sequence[str] = RESPONSE_TYPES) -> dict[str, Any]:
@@ -292,7 +301,7 @@ class PathBuilder:
                 target=target,
                 op_id=op_id,
                 params=(*WRITE, FORCE),
-                body=_content(ref(PATCH), PATCH_TYPES),
+                body=_content(ref(PATCH), _patch_types(target)),
                 codes=("200", "201"),
             )
 

@@ -30,7 +30,14 @@ from typing import Any
 
 from kube.errors import BadRequest, FieldError, Invalid
 from kube.model.defaults import apply_create_defaults, apply_defaults, apply_update_defaults
-from kube.model.schema import SchemaNode, definition_for, definitions, node_for, node_for_api_version
+from kube.model.schema import (
+    CUSTOM_DEFINITION,
+    SchemaNode,
+    definition_for,
+    definitions,
+    node_for,
+    node_for_api_version,
+)
 from kube.model.structure import FieldValidation, StructureResult, check_structure
 from kube.model.validation import validate, validate_semantics
 
@@ -70,7 +77,7 @@ def _prepare(obj: Any, *, old: dict[str, Any] | None, mode: FieldValidation) -> 
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return []
     node = node_for_api_version(api_version=api_version, kind=kind)
-    if node is None:
+    if node is None or node.definition == CUSTOM_DEFINITION:
         return []
     result = check_structure(obj, node=node, mode=mode)
     errors: list[FieldError] = list(result.errors)

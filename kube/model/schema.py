@@ -175,10 +175,29 @@ def definition_for(*, group: str, version: str, kind: str) -> str | None:
 
 
 def node_for(*, group: str, version: str, kind: str) -> SchemaNode | None:
-    """The compiled schema of a kind, or None when it is not a built-in kind (custom
-    resources bring their own schema and are checked elsewhere)."""
+    """The compiled schema of a kind: a built-in kind's, else a custom resource's as
+    its CRD registered it (``register_custom_node``), else None."""
     name = definition_for(group=group, version=version, kind=kind)
-    return None if name is None else _COMPILER.compile(name)
+    if name is None:
+        return _CUSTOM_NODES.get((group, version, kind))
+    return _COMPILER.compile(name)
+
+
+CUSTOM_DEFINITION = "<custom>"
+"""The ``definition`` of a custom resource's root node: such kinds are shaped by their
+CRD (``kube.crd``), so the built-in checks and defaults skip them; server-side apply
+and managedFields use the node for list types and map keys."""
+_CUSTOM_NODES: dict[tuple[str, str, str], SchemaNode] = {}
+
+
+def register_custom_node(*, group: str, version: str, kind: str, node: SchemaNode) -> None:
+    """Make ``node`` (built by ``kube.crd.nodes``) the schema of a custom kind."""
+    node.definition = CUSTOM_DEFINITION
+    _CUSTOM_NODES[(group, version, kind)] = node
+
+
+def unregister_custom_node(*, group: str, version: str, kind: str) -> None:
+    _CUSTOM_NODES.pop((group, version, kind), None)
 
 
 def node_for_api_version(*, api_version: str, kind: str) -> SchemaNode | None:
