@@ -12,7 +12,8 @@ rules of Kubernetes' ``RequestInfoFactory`` (apiserver/pkg/endpoints/request/req
   ``watch=true``, ``watch``; a DELETE without a name is ``deletecollection``; the legacy
   ``/api/v1/watch/...`` prefix makes any GET a ``watch``.
 
-The parser is a plain string split: it runs on every request, so it stays cheap.
+The parser is a plain string split, and its answers are remembered: it runs on every
+request.
 """
 
 from __future__ import annotations
@@ -76,9 +77,25 @@ def _truthy(value: str) -> bool:
     return value.lower() not in ("false", "0")
 
 
+# Answers by (method, path and the query parameters that matter): clients repeat the
+# same requests (every pod create POSTs to one path), and a RequestInfo is immutable.
+_PARSED: dict[tuple[str, str, str | None, str | None, str | None], RequestInfo] = {}
+_PARSED_MAX = 4096
+
+
 def parse(*, method: str, path: str, query: dict[str, str]) -> RequestInfo:
     """The RequestInfo of one request; never raises (bad paths become non-resource or
     resource requests that the router then answers with 404)."""
+    key = (method, path, query.get("watch"), query.get("labelSelector"), query.get("fieldSelector"))
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        found = _PARSED[key] = _parse(method=method, path=path, query=query)
+    return found
+
+
+def _parse(*, method: str, path: str, query: dict[str, str]) -> RequestInfo:
     verb = method.lower()
     parts = [p for p in path.split("/") if p]
     if len(parts) < 3 or parts[0] not in ("api", "apis"):

@@ -17,21 +17,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import ipaddress
 import logging
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from apiserver import crd
 from apiserver.app import create_app
-from apiserver.bootstrap import bootstrap
+from apiserver.authenticators.tokens import TokenFileError
+from apiserver.bootstrap import bootstrap, bootstrap_kubernetes_service
+from apiserver.filters import PreAuthenticated
 from apiserver.health import Health
 from apiserver.metrics import InstrumentedStorage, Metrics
 from apiserver.options import Options
 from apiserver.registry import API
+from apiserver.registry import resources as registry_resources
+from apiserver.security import Security
 from apiserver.storage import StorageError, open_storage
 from apiserver.tls import TLSServer
-from kube import pki
+from kube import clusterpki, pki
 from kube.kubeconfig import write_kubeconfig
 from kube.resources import default_registry
 
@@ -49,10 +58,29 @@ class TLSFiles:
     client_ca: Path
     admin: tuple[Path, Path, Path] | None
     """(ca, admin cert, admin key) for the kubeconfig, when our CA signs what is used."""
+    cluster: clusterpki.ClusterPki | None = None
+    """The generated component identities, whose kubeconfigs are written once the URL is known."""
 
 
 def first_service_ip(options: Options) -> str:
     return str(next(options.service_cluster_ip_range.hosts()))
+
+
+def endpoint_address(options: Options) -> str:
+    """The IP other machines reach this server at, for the ``kubernetes`` Endpoints:
+    ``--advertise-address``, else a specific ``--bind-address``, else the address of the
+    interface that routes outwards (no packet is sent), else loopback."""
+    for candidate in (options.advertise_address, options.bind_address):
+        try:
+            ip = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        if not ip.is_unspecified:
+            return str(ip)
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the route
+        return str(probe.getsockname()[0])
+    return "127.0.0.1"
 
 
 def tls_files(options: Options) -> TLSFiles:
@@ -72,7 +100,9 @@ def tls_files(options: Options) -> TLSFiles:
     for address in (options.advertise_address, options.bind_address):
         if address and address not in ("0.0.0.0", "::", "127.0.0.1", "localhost"):
             (ips if address[0].isdigit() or ":" in address else hosts).append(address)
-    generated = pki.ensure_apiserver_pki(options.data_dir / "pki", hosts=hosts, ips=ips)
+    # The same files `pyctl pki init` writes (the component identities too).
+    cluster = clusterpki.ensure_cluster_pki(options.data_dir / "pki", hosts=hosts, ips=ips)
+    generated = cluster.apiserver
     own_serving = options.tls_cert_file is None
     own_ca = options.client_ca_file is None
     return TLSFiles(
@@ -80,6 +110,7 @@ def tls_files(options: Options) -> TLSFiles:
         key=options.tls_private_key_file or generated.apiserver_key,
         client_ca=options.client_ca_file or generated.ca_cert,
         admin=(generated.ca_cert, generated.admin_cert, generated.admin_key) if own_serving and own_ca else None,
+        cluster=cluster if own_serving and own_ca else None,
     )
 
 
@@ -105,17 +136,39 @@ async def run(options: Options) -> None:
     metrics = Metrics()
     raw_storage = await open_storage(data_dir=options.data_dir, etcd_servers=options.etcd_servers or None)
     storage = InstrumentedStorage(raw_storage, metrics=metrics)
-    api = API(storage=storage, resources=default_registry())
+    crd.install()
+    security = Security(options)
+    api = API(storage=storage, resources=default_registry(), admission=security.admission)
+    registry_resources.configure(
+        api,
+        registry_resources.ResourceOptions(
+            service_cluster_ip_range=options.service_cluster_ip_range,
+            service_node_port_range=options.service_node_port_range,
+            kubelet=registry_resources.client_config_from_pki(options.data_dir / "pki"),
+        ),
+    )
+    security.bind(api)
+    crd_controller: crd.CRDController | None = None
     try:
         await api.start()
         await bootstrap(api)
+        crd_controller = await crd.start(api)
+        await security.start()
         server: TLSServer | None = None
 
         def shutting_down() -> bool:
             return server is not None and server.shutting_down.is_set()
 
         health = Health(storage=storage, caches_ready=lambda: True, shutting_down=shutting_down)
-        app = create_app(api=api, metrics=metrics, health=health)
+        app = security.wrap(
+            create_app(
+                api=api,
+                metrics=metrics,
+                health=health,
+                authenticator=PreAuthenticated(),
+                authorizer=security.authorizer,
+            )
+        )
         server = TLSServer(
             app,
             host=options.bind_address,
@@ -128,12 +181,34 @@ async def run(options: Options) -> None:
 
         def on_ready(url: str) -> None:
             kubeconfig = _write_admin_kubeconfig(data_dir=options.data_dir, url=url, files=files)
+            if files.cluster is not None:
+                clusterpki.write_kubeconfigs(files.cluster, server=url)  # scheduler, controller manager
             where = f" (kubeconfig: {kubeconfig})" if kubeconfig else ""
             print(f"kubesim apiserver ready at {url}{where}", flush=True)
 
-        await server.serve(on_ready=on_ready)
+        url = await server.start()
+        try:
+            # The kubernetes Service points at the port we listen on, known only now.
+            await bootstrap_kubernetes_service(
+                api,
+                cluster_ip=first_service_ip(options),
+                address=endpoint_address(options),
+                port=urlsplit(url).port or options.secure_port,
+            )
+        except BaseException:
+            await server.stop()
+            raise
+        # What exists now (modules, the compiled schema, the caches' first objects) lives
+        # as long as the process; frozen, it is no longer walked by every full garbage
+        # collection that request churn triggers (~60 µs per pod create otherwise).
+        gc.freeze()
+        on_ready(url)
+        await server.wait()
         logger.info("apiserver stopped serving; closing watch caches and storage")
     finally:
+        if crd_controller is not None:
+            await crd_controller.stop()
+        await security.stop()
         await api.stop()
         with contextlib.suppress(Exception):
             await storage.close()
@@ -158,7 +233,7 @@ def main(options: Options) -> int:
     except StorageError as err:
         print(f"apiserver: {err.message}", file=sys.stderr)
         return 1
-    except pki.PkiError as err:
+    except (pki.PkiError, TokenFileError) as err:
         print(f"apiserver: {err}", file=sys.stderr)
         return 1
     except OSError as err:

@@ -18,8 +18,20 @@ is on PATH):
    one node's 30 pods (``fieldSelector=spec.nodeName=…``) from the watch cache
    (``resourceVersion=0``), and, for contrast, one node's pods by a consistent read
    from storage (no resourceVersion), measured at the client (request to last byte).
+4. **In process** (``--in-process``, or ``--only-in-process``) — the API core without
+   TLS, HTTP or the security filters: the registry, storage and watch caches built as
+   the server builds them, behind ``create_app`` with a fixed user, each create one
+   direct call of the ASGI app. Reports the CPU the event-loop thread spends per create
+   (the server's one Python thread), which the HTTPS figures cannot isolate.
+5. **Security overhead** (SQLite; ``--only-security`` alone) — the same creates by a user
+   bound to ``edit`` (so RBAC is really evaluated, not short-cut for ``system:masters``),
+   with ``Node,RBAC`` authorization and an audit log against ``AlwaysAllow`` without one;
+   prints the on/off ratio (goal ≥ 0.8).
 
-Prints each figure and the anchor ratio (goal for etcd: creates/s ÷ puts/s ≥ 0.5).
+Beside each HTTPS rate it prints the CPU the server process and the benchmark process
+(the client) spent per create, so a client-bound run shows as one. Runs on uvloop, as
+the server does (``--loop asyncio`` for the default loop). Prints each figure and the
+anchor ratio (goal for etcd: creates/s ÷ puts/s ≥ 0.5).
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import gc
 import os
 import re
 import shutil
@@ -39,6 +52,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -275,6 +289,87 @@ def client_context(data_dir: Path) -> ssl.SSLContext:
     return ctx
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- in process -------------------------------------------------------------------------
+
+
+class _FixedUser:
+    async def authenticate(self, scope: Any) -> Any:
+        from apiserver.authn import UserInfo
+
+        return UserInfo(name="bench", groups=("system:masters", "system:authenticated"))
+
+
+async def asgi_create(app: Any, body: bytes) -> None:
+    """One POST through the ASGI app, as uvicorn would hand it over (minus TLS and HTTP)."""
+    scope = {
+        "type": "http", "method": "POST", "path": "/api/v1/namespaces/default/pods", "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
+        "extensions": {},
+    }  # fmt: skip
+    sent: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            sent.append(message["status"])
+
+    await app(scope, receive, send)
+    if sent != [201]:
+        raise RuntimeError(f"create failed: {sent}")
+
+
+async def bench_in_process(name: str, workdir: Path, *, etcd: str | None, sizes: dict[int, int]) -> None:
+    from apiserver.app import create_app
+    from apiserver.bootstrap import bootstrap
+    from apiserver.health import Health
+    from apiserver.metrics import InstrumentedStorage, Metrics
+    from apiserver.registry import API
+    from kube.resources import default_registry
+
+    print(f"\n== {name}: pod creates in process (ASGI app, no TLS/HTTP/security filters) ==")
+    metrics = Metrics()
+    if etcd:
+        raw = await open_storage(etcd_servers=[etcd], key_namespace="/bench-in-process")
+    else:
+        raw = await open_storage(data_dir=workdir / "in-process")
+    storage = InstrumentedStorage(raw, metrics=metrics)
+    api = API(storage=storage, resources=default_registry())
+    try:
+        await api.start()
+        await bootstrap(api)
+        health = Health(storage=storage, caches_ready=lambda: True, shutting_down=lambda: False)
+        app = create_app(api=api, metrics=metrics, health=health, authenticator=_FixedUser(), extra_routes=[])
+        for i in range(200):
+            await asgi_create(app, orjson.dumps(pod_body(f"warm-{i}", "node-0")))
+        gc.collect()
+        gc.freeze()  # as the server does once started
+        for c, n in sizes.items():
+            async def worker(names: Iterator[int], c: int = c) -> None:
+                for i in names:
+                    await asgi_create(app, orjson.dumps(pod_body(f"p{c}-{i}", f"node-{i % NODES}")))
+
+            started, cpu = time.perf_counter(), time.thread_time()
+            shared = iter(range(n))
+            await asyncio.gather(*(worker(shared) for _ in range(c)))
+            await asyncio.sleep(0.2)  # the watch cache catches up (its work counts)
+            loop_cpu = time.thread_time() - cpu
+            rate = n / (time.perf_counter() - started - 0.2)
+            per_create = loop_cpu / n * 1e6
+            print(f"concurrency {c:>2}: {rate:6.0f} creates/s | event-loop thread CPU {per_create:5.0f} µs/create")
+    finally:
+        await api.stop()
+        await storage.close()
+
+
 # -- the runs ---------------------------------------------------------------------------
 
 
@@ -300,14 +395,77 @@ async def bench_creates(name: str, workdir: Path, *, etcd: str | None, sizes: di
         ctx = client_context(data)
         await lean_creates(url, ctx, count=200, concurrency=8, tag="warm")
         for c, n in sizes.items():
+            server_cpu, client_cpu = process_cpu(proc.pid), time.process_time()
             lean = await lean_creates(url, ctx, count=n, concurrency=c, tag=f"lean{c}")
+            server_us = (process_cpu(proc.pid) - server_cpu) / n * 1e6
+            client_us = (time.process_time() - client_cpu) / n * 1e6
             via_httpx = await httpx_creates(url, ctx, count=max(n // 4, 100), concurrency=c, tag=f"httpx{c}")
             print(
                 f"concurrency {c:>2}: storage puts {anchor[c]:7.0f}/s | creates (lean client) {lean:6.0f}/s "
-                f"ratio {lean / anchor[c]:.2f} | creates (httpx) {via_httpx:6.0f}/s ratio {via_httpx / anchor[c]:.2f}"
+                f"ratio {lean / anchor[c]:.2f} (CPU per create: server {server_us:.0f} µs, client {client_us:.0f} µs)"
+                f" | creates (httpx) {via_httpx:6.0f}/s ratio {via_httpx / anchor[c]:.2f}"
             )
     finally:
         stop(proc)
+
+
+def user_context(data_dir: Path, *, user: str) -> ssl.SSLContext:
+    """A client certificate for ``user`` (no groups), signed by the server's CA."""
+    from kube import pki
+
+    ca = pki.load_pair(data_dir / "pki" / "ca.crt", data_dir / "pki" / "ca.key")
+    cert, key = data_dir / f"{user}.crt", data_dir / f"{user}.key"
+    if not cert.exists():
+        pki.save_pair(pki.issue_cert(ca=ca, common_name=user, server=False, client=True), cert, key)
+    ctx = ssl.create_default_context(cafile=str(data_dir / "pki" / "ca.crt"))
+    ctx.load_cert_chain(str(cert), str(key))
+    return ctx
+
+
+async def security_round(
+    workdir: Path, *, secure: bool, sizes: dict[int, int], tag: str
+) -> dict[int, tuple[float, float]]:
+    """Creates/s by a user bound to ``edit`` (not system:masters, so RBAC really
+    evaluates), with ``--authorization-mode=Node,RBAC`` and an audit log, or with
+    ``AlwaysAllow`` and no audit log."""
+    data = workdir / f"security-{tag}"
+    extra = ["--audit-log-path", str(workdir / f"audit-{tag}.log")] if secure else ["--authorization-mode", "AlwaysAllow"]
+    proc, url = start_apiserver(data, *extra)
+    try:
+        binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                   "metadata": {"name": "bench-edit"}, "subjects": [{"kind": "User", "name": "bench-user"}],
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}}
+        async with httpx.AsyncClient(base_url=url, verify=client_context(data)) as admin:
+            resp = await admin.post("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", json=binding)
+            resp.raise_for_status()
+        ctx = user_context(data, user="bench-user")
+        await asyncio.sleep(0.5)  # the binding reaches the RBAC cache
+        await lean_creates(url, ctx, count=200, concurrency=8, tag="warm")
+        out: dict[int, tuple[float, float]] = {}
+        for c, n in sizes.items():
+            cpu = process_cpu(proc.pid)
+            rate = await lean_creates(url, ctx, count=n, concurrency=c, tag=f"s{c}")
+            out[c] = (rate, (process_cpu(proc.pid) - cpu) / n * 1e6)
+        return out
+    finally:
+        stop(proc)
+
+
+async def bench_security(name: str, workdir: Path, *, sizes: dict[int, int]) -> None:
+    """Security overhead: the same create load with RBAC + audit on and off, twice each,
+    alternating (off, on, on, off) so drift on a shared machine affects both alike."""
+    print(f"\n== {name}: security overhead (RBAC + audit on vs AlwaysAllow, no audit) ==")
+    rates: dict[bool, list[dict[int, tuple[float, float]]]] = {False: [], True: []}
+    for i, secure in enumerate((False, True, True, False)):
+        rates[secure].append(await security_round(workdir, secure=secure, sizes=sizes, tag=f"{i}"))
+    for c in sizes:
+        off = statistics.mean(r[c][0] for r in rates[False])
+        on = statistics.mean(r[c][0] for r in rates[True])
+        cpu_off = statistics.mean(r[c][1] for r in rates[False])
+        cpu_on = statistics.mean(r[c][1] for r in rates[True])
+        print(f"concurrency {c:>2}: off {off:6.0f} creates/s | on {on:6.0f} creates/s | on/off {on / off:.2f}"
+              f" (goal >= 0.8) | server CPU per create off {cpu_off:.0f} µs, on {cpu_on:.0f} µs,"
+              f" off/on {cpu_off / cpu_on:.2f}")
 
 
 async def bench_lists(name: str, workdir: Path, *, etcd: str | None, runs: int) -> None:
@@ -343,28 +501,50 @@ async def bench_lists(name: str, workdir: Path, *, etcd: str | None, runs: int) 
         stop(proc)
 
 
-async def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
     parser.add_argument("--no-etcd", action="store_true", help="SQLite only")
-    args = parser.parse_args()
+    parser.add_argument("--no-lists", action="store_true", help="skip the LIST measurements (3.)")
+    parser.add_argument("--in-process", action="store_true", help="also measure creates in process (4.)")
+    parser.add_argument("--only-in-process", action="store_true", help="only the in-process measurement (4.)")
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="the event loop")
+    parser.add_argument("--only-security", action="store_true", help="only the security overhead (5.)")
+    return parser.parse_args()
+
+
+async def main(args: argparse.Namespace) -> None:
     sizes = {1: 300, 32: 1500} if args.quick else {1: 1000, 32: 6000}
     runs = 40 if args.quick else 200
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    in_process = args.in_process or args.only_in_process
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.loop}")
     with tempfile.TemporaryDirectory(prefix="kubesim-bench-") as tmp:
         root = Path(tmp)
         (root / "sqlite").mkdir()
-        await bench_creates("sqlite", root / "sqlite", etcd=None, sizes=sizes)
-        await bench_lists("sqlite", root / "sqlite", etcd=None, runs=runs)
+        if args.only_security:
+            await bench_security("sqlite", root / "sqlite", sizes=sizes)
+            return
+        if in_process:
+            await bench_in_process("sqlite", root / "sqlite", etcd=None, sizes=sizes)
+        if not args.only_in_process:
+            await bench_creates("sqlite", root / "sqlite", etcd=None, sizes=sizes)
+            if not args.no_lists:
+                await bench_lists("sqlite", root / "sqlite", etcd=None, runs=runs)
+            await bench_security("sqlite", root / "sqlite", sizes=sizes)
         if args.no_etcd or shutil.which("etcd") is None:
             print("\n(etcd skipped)")
             return
         for name in ("creates", "lists"):
+            if name == "lists" and (args.only_in_process or args.no_lists):
+                continue
             (root / f"etcd-{name}").mkdir()
             proc, endpoint = start_etcd(root / f"etcd-{name}")
             try:
                 if name == "creates":
-                    await bench_creates("etcd", root / "etcd-creates", etcd=endpoint, sizes=sizes)
+                    if in_process:
+                        await bench_in_process("etcd", root / "etcd-creates", etcd=endpoint, sizes=sizes)
+                    if not args.only_in_process:
+                        await bench_creates("etcd", root / "etcd-creates", etcd=endpoint, sizes=sizes)
                 else:
                     await bench_lists("etcd", root / "etcd-lists", etcd=endpoint, runs=runs)
             finally:
@@ -372,4 +552,11 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    arguments = parse_args()
+    factory = None
+    if arguments.loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main(arguments))

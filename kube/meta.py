@@ -9,6 +9,7 @@ paths and wording, because their messages reach users verbatim in 422 answers.
 
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
@@ -43,8 +44,17 @@ def format_micro_time(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_now_text: tuple[int, str] = (-1, "")  # the current second and its text: every write asks
+
+
 def now() -> str:
-    return format_time(datetime.now(UTC))
+    global _now_text
+    second, text = _now_text
+    current = int(time.time())
+    if current != second:
+        text = format_time(datetime.fromtimestamp(current, UTC))
+        _now_text = (current, text)
+    return text
 
 
 def now_micro() -> str:

@@ -68,15 +68,18 @@ def _field_manager(manager: str, user_agent: str, kind: str) -> str:
     errors: list[FieldError] = []
     if len(manager) > FIELD_MANAGER_MAX:
         errors.append(too_long("fieldManager", FIELD_MANAGER_MAX))
-    for i, ch in enumerate(manager):
-        if not ch.isprintable():
-            errors.append(invalid("fieldManager", manager, f"invalid character U+{ord(ch):04X} (at position {i})"))
+    if not manager.isprintable():  # the common case needs no per-character look
+        for i, ch in enumerate(manager):
+            if not ch.isprintable():
+                errors.append(invalid("fieldManager", manager, f"invalid character U+{ord(ch):04X} (at position {i})"))
     if errors:
         raise _invalid(kind, errors)
     if manager:
         return manager
     # Kubernetes names an unnamed manager after the client: the User-Agent up to "/".
     prefix = user_agent.split("/", 1)[0]
+    if prefix.isprintable():
+        return prefix[:FIELD_MANAGER_MAX]
     return "".join(ch if ch.isprintable() else "?" for ch in prefix)[:FIELD_MANAGER_MAX]
 
 

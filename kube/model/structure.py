@@ -149,6 +149,12 @@ def quantity_problem(value: str | int | float) -> str:
 # Sub-objects that recur verbatim across many objects (every pod of a ReplicaSet).
 _REMEMBERED = frozenset({"io.k8s.api.core.v1.PodSpec"})
 _CLEAN = ContentMemo(size=512)
+# Their fields that differ between otherwise identical copies — the node a pod is bound
+# to, a StatefulSet pod's hostname — are left out of the memo's key when they hold a
+# string: their schema (a plain string, not required) asks nothing more of them, so
+# the copies are still checked once. Otherwise every pod of one template bound to a
+# different node would miss.
+_PER_COPY = ("nodeName", "hostname")
 
 # Required fields that defaulting fills in, so their absence is not an error.
 _DEFAULTED_REQUIRED = frozenset(
@@ -178,7 +184,7 @@ class _Walker:
     def remembered(self, value: dict[str, Any], node: SchemaNode, path: str) -> None:
         """Walk a pod spec unless exactly this content was found clean before (what is
         clean is clean in every mode and at every path, so that is all that is kept)."""
-        key = _CLEAN.key(value, id(node))
+        key = _CLEAN.key(_shared_part(value, node), id(node))
         if _CLEAN.get(key):
             return
         before = (len(self.errors), len(self.warnings), len(self.missing), self.pruned)
@@ -331,6 +337,20 @@ class _Walker:
 
     def type_error(self, shown: Any, detail: str, path: str) -> None:
         self.errors.append(type_invalid(path, shown, detail))
+
+
+def _shared_part(value: dict[str, Any], node: SchemaNode) -> dict[str, Any]:
+    """``value`` without its ``_PER_COPY`` fields that are plain strings of a plain
+    string field (whose check cannot fail), or ``value`` itself when it has none."""
+    props = node.properties
+    per_copy = [
+        name for name in _PER_COPY
+        if type(value.get(name)) is str and (child := props.get(name)) is not None
+        and child.type is _STRING and not child.format and name not in node.required
+    ]  # fmt: skip
+    if not per_copy:
+        return value
+    return {k: v for k, v in value.items() if k not in per_copy}
 
 
 def _parses_as_time(text: str) -> bool:

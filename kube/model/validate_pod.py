@@ -55,6 +55,9 @@ _DOWNWARD_LABELS = frozenset(
 
 
 _SPECS = ContentMemo(size=512)
+# PodSpec fields that differ between pods of one template (the node each is bound to,
+# a StatefulSet pod's hostname) and that no rule but their own name check reads.
+_PER_COPY = {"nodeName": dns1123_subdomain, "hostname": dns1123_label}
 
 
 def validate_pod_spec(spec: Obj, path: str, *, pod: bool) -> list[FieldError]:
@@ -62,13 +65,22 @@ def validate_pod_spec(spec: Obj, path: str, *, pod: bool) -> list[FieldError]:
     (an image is required; templates may leave it for tools to fill in).
 
     The answer depends on nothing but the spec, so it is remembered: the pods a
-    ReplicaSet creates share one spec and are checked once."""
-    key = _SPECS.key(spec, path, pod)
+    ReplicaSet creates share one spec and are checked once. Fields that differ from
+    copy to copy (``_PER_COPY``: read by nothing but their own name rule) are left
+    out of the key and checked on their own; only when neither part has a problem is
+    the answer assembled that way (otherwise the full walk keeps the errors' order)."""
+    own = [(name, spec[name]) for name in _PER_COPY if spec.get(name)]
+    shared = {k: v for k, v in spec.items() if k not in _PER_COPY} if own else spec
+    key = _SPECS.key(shared, path, pod)
     known: tuple[FieldError, ...] | None = _SPECS.get(key)
     if known is None:
-        known = tuple(_pod_spec(spec, path, pod=pod))
+        known = tuple(_pod_spec(shared, path, pod=pod))
         _SPECS.put(key, known)
-    return list(known)
+    if not own:
+        return list(known)
+    if not known and not any(name_errors(value, f"{path}.{name}", _PER_COPY[name]) for name, value in own):
+        return []
+    return _pod_spec(spec, path, pod=pod)
 
 
 def _pod_spec(spec: Obj, path: str, *, pod: bool) -> list[FieldError]:

@@ -26,7 +26,7 @@ from kube.errors import FieldError, required
 from kube.meta import validate_object_meta, validate_object_meta_update
 from kube.model import checks, validate_apps, validate_batch, validate_core, validate_misc
 from kube.model.checks import Obj
-from kube.model.schema import JSONType, SchemaNode, node_for_api_version
+from kube.model.schema import CUSTOM_DEFINITION, JSONType, SchemaNode, node_for_api_version
 from kube.model.validate_pod import validate_pod_spec, validate_pod_template
 from kube.model.validate_pod_update import validate_pod_update
 from kube.resources import default_registry
@@ -46,9 +46,23 @@ _CLUSTER_SCOPED = frozenset({
     "StorageVersion", "StorageVersionMigration", "SubjectAccessReview", "TokenReview", "ValidatingAdmissionPolicy",
     "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration", "VolumeAttachment", "VolumeAttributesClass",
 })  # fmt: skip
+
+
+def _path_segment(name: str) -> list[str]:
+    """RBAC objects are named like URL path segments (``system:node`` is valid), as
+    Kubernetes' ``ValidateRBACName``."""
+    if name in (".", ".."):
+        return [f"may not be '{name}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in name]
+
+
 _NAME_RULES: dict[str, Callable[[str], list[str]]] = {
     "Namespace": checks.dns1123_label,
     "Service": checks.dns1035_label,
+    "Role": _path_segment,
+    "ClusterRole": _path_segment,
+    "RoleBinding": _path_segment,
+    "ClusterRoleBinding": _path_segment,
 }
 
 
@@ -69,7 +83,7 @@ def _validate(obj: Obj, old: Obj | None, *, missing: list[FieldError] | None) ->
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return []
     node = node_for_api_version(api_version=api_version, kind=kind)
-    if node is None:
+    if node is None or node.definition == CUSTOM_DEFINITION:
         return []
     obj = without_nulls(obj)
     old = without_nulls(old) if old is not None else None
@@ -91,8 +105,7 @@ def _kind_rules(obj: Obj, old: Obj | None, *, api_version: str, kind: str) -> li
 
 
 def _metadata(obj: Obj, old: Obj | None, *, api_version: str, kind: str) -> list[FieldError]:
-    info = _REGISTRY.by_api_version_kind(api_version=api_version, kind=kind)
-    namespaced = info.namespaced if info is not None else kind not in _CLUSTER_SCOPED
+    namespaced = _namespaced(api_version, kind)
     meta = checks.obj(obj.get("metadata"))
     errors = validate_object_meta(
         meta, namespaced=namespaced, name_check=_NAME_RULES.get(kind, checks.dns1123_subdomain)
@@ -100,6 +113,20 @@ def _metadata(obj: Obj, old: Obj | None, *, api_version: str, kind: str) -> list
     if old is not None:
         errors += validate_object_meta_update(meta, checks.obj(old.get("metadata")), "metadata")
     return errors
+
+
+_SCOPES: dict[tuple[str, str, int], bool] = {}
+
+
+def _namespaced(api_version: str, kind: str) -> bool:
+    """Whether ``kind`` is namespaced; remembered per registry generation, as the
+    registry's lookup by kind is a scan of every resource."""
+    cache_key = (api_version, kind, _REGISTRY.generation)
+    found = _SCOPES.get(cache_key)
+    if found is None:
+        info = _REGISTRY.by_api_version_kind(api_version=api_version, kind=kind)
+        found = _SCOPES[cache_key] = info.namespaced if info is not None else kind not in _CLUSTER_SCOPED
+    return found
 
 
 def without_nulls(value: Obj) -> Obj:

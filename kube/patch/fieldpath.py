@@ -19,6 +19,7 @@ apply needs (union, difference, intersection), and makes encoding a trie walk.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -34,8 +35,25 @@ def field(name: str) -> PathElement:
     return "f:" + name
 
 
+# Element texts by content: the same few keys (``{"name":"app"}``, a port) recur in
+# every object, and Go-compatible JSON is a slow Python encoder pass. Only strings,
+# integers, booleans and null are remembered, with their type in the cache key
+# (``True == 1`` and hash alike yet encode differently; so do ``0.0`` and ``-0.0``).
+_KEYS: dict[tuple[Any, ...], PathElement] = {}
+_CACHE_SIZE = 4096
+_CACHED_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def key(fields: dict[str, Any]) -> PathElement:
-    return "k:" + go_json(fields)
+    cache_key = tuple((name, v.__class__, v) for name, v in fields.items())
+    if not all(t in _CACHED_TYPES for _, t, _ in cache_key):
+        return "k:" + go_json(fields)
+    found = _KEYS.get(cache_key)
+    if found is None:
+        if len(_KEYS) >= _CACHE_SIZE:
+            _KEYS.clear()
+        found = _KEYS[cache_key] = "k:" + go_json(fields)
+    return found
 
 
 def value(item: Any) -> PathElement:
@@ -89,13 +107,16 @@ def _show(item: Any) -> str:
 
 # --- ordering -------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def sort_key(element: PathElement) -> tuple[Any, ...]:
-    """structured-merge-diff's element order: fields < keys < values < indexes."""
+    """structured-merge-diff's element order: fields < keys < values < indexes.
+    Remembered (elements recur), so the result is immutable: tuples all the way down,
+    which order exactly as the lists they stand for."""
     kind, body = element[:2], element[2:]
     if kind == "f:":
         return (0, body)
     if kind == "k:":
-        return (1, [(k, _value_key(v)) for k, v in json.loads(body).items()])
+        return (1, tuple((k, _value_key(v)) for k, v in json.loads(body).items()))
     if kind == "v:":
         return (2, _value_key(json.loads(body)))
     return (3, int(body))
@@ -110,9 +131,9 @@ def _value_key(item: Any) -> tuple[Any, ...]:
     if isinstance(item, str):
         return (1, item)
     if isinstance(item, list):
-        return (3, [_value_key(v) for v in item])
+        return (3, tuple(_value_key(v) for v in item))
     if isinstance(item, dict):
-        return (4, [(k, _value_key(item[k])) for k in sorted(item)])
+        return (4, tuple((k, _value_key(item[k])) for k in sorted(item)))
     return (5,)
 
 

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from kube import meta as kmeta
 from kube.model.schema import SchemaNode, node_for_api_version
+from kube.patch import created, typed
 from kube.patch import fieldpath as fp
-from kube.patch import typed
 from kube.patch.fieldpath import FieldSet
 
 APPLY = "Apply"
@@ -149,19 +150,22 @@ def _seconds(stamp: str | None) -> float:
 
 def timestamp(now: datetime | None = None) -> str:
     """A ``metav1.Time`` as JSON carries it: RFC 3339 in UTC, whole seconds."""
-    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if now is None:
+        return kmeta.now()
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- shared steps ------------------------------------------------------------------------
 
+# What a write through each (sub)resource cannot own: the main resource never owns
+# ``.status``, and the status subresource never owns ``.spec`` (the registry resets them).
+_IGNORED_BELOW: dict[str, fp.Path] = {"": ("f:status",), "status": ("f:spec",)}
+
+
 def ignored(fields: FieldSet, *, subresource: str) -> FieldSet:
-    """Drop what the write cannot own: the main resource never owns ``.status``, and the
-    status subresource never owns ``.spec`` (the registry resets those changes)."""
-    if subresource == "":
-        return fp.without_prefix(fields, ("f:status",))
-    if subresource == "status":
-        return fp.without_prefix(fields, ("f:spec",))
-    return fields
+    """Drop what the write cannot own (``_IGNORED_BELOW``)."""
+    prefix = _IGNORED_BELOW.get(subresource)
+    return fp.without_prefix(fields, prefix) if prefix else fields
 
 
 def comparison(old: dict[str, Any], new: dict[str, Any], node: SchemaNode | None, *,
@@ -266,6 +270,10 @@ def update_managed_fields(
         write(new, {})
         return
     ident = ManagerId.of(manager=manager, operation=operation, api_version=api_version, subresource=subresource)
+    if old is None and not managers:
+        # The common create: one manager, nobody else to take fields from.
+        _record_create(new, node=node, ident=ident, api_version=api_version, subresource=subresource, now=now)
+        return
     try:
         managers = record_update(
             live=without_managed_fields(old), new=without_managed_fields(new), managers=managers, ident=ident,
@@ -276,6 +284,40 @@ def update_managed_fields(
         # reports the malformed list); the previous ownership is kept as it was.
         managers = decode_or_empty(old)
     write(new, managers)
+
+
+def _record_create(new: dict[str, Any], *, node: SchemaNode | None, ident: ManagerId, api_version: str,
+                   subresource: str, now: datetime | None) -> None:
+    """``record_update`` + ``write`` for a create with no prior managers, in one walk."""
+    try:
+        fields = created.fields_v1(without_managed_fields(new), node, drop=_drop_plan(subresource))
+    except typed.TypedError:
+        fields = {}  # as record_update's caller: bookkeeping never fails a write
+    meta = new.setdefault("metadata", {})
+    if not isinstance(meta, dict):
+        return
+    if not fields:
+        meta.pop("managedFields", None)
+        return
+    entry: dict[str, Any] = {"manager": ident.manager, "operation": ident.operation, "apiVersion": api_version,
+                             "time": timestamp(now), "fieldsType": "FieldsV1", "fieldsV1": fields}
+    if ident.subresource:
+        entry["subresource"] = ident.subresource
+    meta["managedFields"] = [entry]
+
+
+_DROP_PLANS: dict[str, dict[str, created.Drop]] = {}
+
+
+def _drop_plan(subresource: str) -> dict[str, created.Drop]:
+    """What a create through ``subresource`` never owns: ``STRIPPED`` and what is
+    ``ignored``, compiled once per subresource."""
+    plan = _DROP_PLANS.get(subresource)
+    if plan is None:
+        plan = created.drop_plan(exact=STRIPPED, whole=_IGNORED_BELOW.get(subresource))
+        if len(_DROP_PLANS) < 64:  # subresource names come from the registry; a few
+            _DROP_PLANS[subresource] = plan
+    return plan
 
 
 def decode_or_empty(obj: dict[str, Any] | None) -> Managers:

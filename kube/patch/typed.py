@@ -113,7 +113,7 @@ def item_element(item: Any, *, keys: tuple[str, ...], items: SchemaNode | None, 
     return fp.key(fields)
 
 
-def _indexed(values: list[Any], *, node: SchemaNode, keys: tuple[str, ...], path: Path) -> list[tuple[PathElement, Any]]:
+def item_elements(values: list[Any], *, node: SchemaNode, keys: tuple[str, ...], path: Path) -> list[tuple[PathElement, Any]]:
     return [(item_element(v, keys=keys, items=node.items, path=path), v) for v in values]
 
 
@@ -150,7 +150,7 @@ def _collect(value: Any, node: SchemaNode | None, path: Path, out: FieldSet, *, 
         if keys is None or node is None:
             out.add(path)
             return
-        indexed = _indexed(value, node=node, keys=keys, path=path)
+        indexed = item_elements(value, node=node, keys=keys, path=path)
         counts: dict[PathElement, int] = {}
         for element, _ in indexed:
             counts[element] = counts.get(element, 0) + 1
@@ -259,9 +259,9 @@ def _union_keys(left: dict[str, Any], right: dict[str, Any]) -> Iterator[str]:
 def _diff_items(old: list[Any], new: list[Any], *, node: SchemaNode, keys: tuple[str, ...],
                 path: Path, out: Comparison) -> None:
     groups: dict[PathElement, tuple[list[Any], list[Any]]] = {}
-    for element, item in _indexed(old, node=node, keys=keys, path=path):
+    for element, item in item_elements(old, node=node, keys=keys, path=path):
         groups.setdefault(element, ([], []))[0].append(item)
-    for element, item in _indexed(new, node=node, keys=keys, path=path):
+    for element, item in item_elements(new, node=node, keys=keys, path=path):
         groups.setdefault(element, ([], []))[1].append(item)
     for element, (before, after) in groups.items():
         item_path = (*path, element)
@@ -323,8 +323,8 @@ def _merge_items(live: list[Any], config: list[Any], *, node: SchemaNode, keys: 
                  path: Path) -> list[Any]:
     """Merge associative lists: the config's order wins for the items it names, and
     live-only items stay where they were relative to their neighbours."""
-    live_items = _indexed(live, node=node, keys=keys, path=path)
-    config_items = _indexed(config, node=node, keys=keys, path=path)
+    live_items = item_elements(live, node=node, keys=keys, path=path)
+    config_items = item_elements(config, node=node, keys=keys, path=path)
     from_config: dict[PathElement, Any] = {}
     for element, item in config_items:
         if element in from_config:
@@ -418,7 +418,7 @@ def _remove(value: Any, trie: Trie, node: SchemaNode | None, path: Path, keep: F
         if keys is None or node is None or not value:
             return value
         kept_items = []
-        for element, item in _indexed(value, node=node, keys=keys, path=path):
+        for element, item in item_elements(value, node=node, keys=keys, path=path):
             entry = trie.children.get(element)
             if entry is None:
                 kept_items.append(item)

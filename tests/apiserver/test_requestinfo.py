@@ -79,3 +79,15 @@ def test_selectors_are_recorded_for_collection_verbs_only() -> None:
 
 def test_parse_query_keeps_first_value_and_blanks() -> None:
     assert parse_query(b"a=1&a=2&b=&c=x%3Dy") == {"a": "1", "b": "", "c": "x=y"}
+
+
+def test_remembered_answers_follow_the_parameters_that_matter() -> None:
+    """Answers are remembered per (method, path, watch, selectors): asking again gives
+    the same answer, and a different parameter a different one."""
+    path = "/api/v1/namespaces/other/pods"
+    first = parse(method="GET", path=path, query={"labelSelector": "a=b"})
+    assert parse(method="GET", path=path, query={"labelSelector": "a=b", "limit": "5"}) is first
+    assert parse(method="GET", path=path, query={"labelSelector": "a=c"}).label_selector == "a=c"
+    assert parse(method="GET", path=path, query={"watch": "1"}).verb == "watch"
+    assert parse(method="GET", path=path, query={}).verb == "list"
+    assert parse(method="POST", path=path, query={}).verb == "create"

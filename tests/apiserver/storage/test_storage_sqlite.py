@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from apiserver.storage import DB_FILE, StorageError, open_storage, prefix_for
+from apiserver.storage import DB_FILE, StorageError, key_for, open_storage, prefix_for, sqlite_log
 from apiserver.storage.sqlite import SqliteStorage
 from apiserver.storage.sqlite_watch import CATCH_UP_BATCH
 from kube.errors import Expired, InternalError, ServiceUnavailable
@@ -119,6 +120,49 @@ async def test_a_watch_that_falls_behind_the_ring_reads_the_file(tmp_path: Path)
         assert [e.object for e in seen] == written
         await assert_quiet(watch)
         await watch.aclose()  # type: ignore[attr-defined]
+    finally:
+        await store.close()
+
+
+async def test_a_commit_wakes_only_the_watches_of_its_prefix(tmp_path: Path) -> None:
+    """The API server parks one storage watch per resource: a pod write must not wake
+    the others, and a watch that slept through more writes than the ring holds (all
+    under other prefixes) must not have to read the file when it wakes."""
+    store = await open_storage(data_dir=tmp_path, watch_buffer=2)
+    assert isinstance(store, SqliteStorage)
+    file_reads = 0
+    read = store._read
+
+    async def counting_read(fn: Any, **kwargs: Any) -> Any:
+        nonlocal file_reads
+        file_reads += fn is sqlite_log.read_events
+        return await read(fn, **kwargs)
+
+    store._read = counting_read  # type: ignore[method-assign]
+    try:
+        start = await store.current_revision()
+        watch = store.watch(prefix_for("configmaps"), revision=start)
+        waiting = asyncio.ensure_future(next_event(watch))
+        await asyncio.sleep(0.05)
+        (parked,) = store._hub._parked[prefix_for("configmaps")]
+        for i in range(10):
+            await store.create(pod_key(f"p{i}"), pod(f"p{i}"))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        assert store._hub._parked[prefix_for("configmaps")] == {parked}  # never woken
+        config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}}
+        created = await store.create(key_for("configmaps", "default", "c"), config)
+        assert (await waiting).object == created
+        assert file_reads == 0
+        await watch.aclose()  # type: ignore[attr-defined]
+        # A prefix that does not end at a slash is matched as a prefix too.
+        partial = store.watch(key_for("configmaps", "default", "c"), revision=rv(created))
+        waiting = asyncio.ensure_future(next_event(partial))
+        await asyncio.sleep(0.05)
+        await store.create(key_for("configmaps", "default", "other"), {**config, "metadata": {"name": "other"}})
+        second = await store.create(key_for("configmaps", "default", "c2"), {**config, "metadata": {"name": "c2"}})
+        assert (await waiting).object == second
+        await partial.aclose()  # type: ignore[attr-defined]
     finally:
         await store.close()
 

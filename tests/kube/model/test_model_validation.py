@@ -580,3 +580,20 @@ def test_remembered_pod_specs_give_the_same_fresh_answers() -> None:
         "template": {"spec": {"containers": [{"name": "c", "ports": [{"containerPort": 0}]}]}},
     }
     assert problems(template) == ["template.spec.containers[0].ports[0].containerPort: Required value"]
+
+
+def test_pods_of_one_template_bound_to_different_nodes_are_each_checked() -> None:
+    """The pod-spec memos leave nodeName/hostname out of their key; each pod's own
+    values must still be checked, and a bad one reported where the full walk puts it."""
+    for node in ("node-1", "node-2", "node-3"):
+        assert prepare_create(_pod(nodeName=node, hostname=f"h-{node}"), mode=FieldValidation.STRICT) == []
+    assert problems(_pod(nodeName="Bad_Node")) == [
+        'spec.nodeName: Invalid value: "Bad_Node": a lowercase RFC 1123 subdomain must consist of lower case '
+        "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
+        "'example.com', regex used for validation is "
+        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+    ]
+    assert problems(_pod(nodeName=5)) == ['spec.nodeName: Invalid value: "integer": spec.nodeName in body must be '
+                                          'of type string: "integer"']
+    both = problems(_pod(nodeName="Bad_Node", restartPolicy="Sometimes", hostname="h_1"))
+    assert [p.split(":")[0] for p in both] == ["spec.restartPolicy", "spec.nodeName", "spec.hostname"]
