@@ -33,27 +33,12 @@ from kube.errors import (
     too_long,
     type_invalid,
 )
+from kube.model.structure import json_type_name as json_type
 
 from .formats import INT_RANGES, STRING_FORMATS
 from .schema import Schema, join
 
 Obj = dict[str, Any]
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 _SCALARS = {str: "string", bool: "boolean", int: "integer", float: "number"}
