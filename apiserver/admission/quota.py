@@ -25,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from apiserver.background import BackgroundLoop
 from apiserver.registry import Context, ResourceStore
 from apiserver.registry.admission import Operation
 from kube.errors import NotFound, StatusError
@@ -299,24 +300,15 @@ class ResourceQuotaAdmission(Base):
             await tracker.charge(ctx=ctx, obj=obj, namespace=namespace, quota_names=names, usage=usage, store=store)
 
 
-class QuotaReconciler:
+class QuotaReconciler(BackgroundLoop):
     """Runs ``reconcile_once`` every ``interval`` seconds."""
+
+    task_name = "resourcequota-status"
 
     def __init__(self, tracker: QuotaTracker, *, interval: float = 1.0) -> None:
         self.tracker = tracker
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="resourcequota-status")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        super().__init__()
 
     async def _run(self) -> None:
         while True:

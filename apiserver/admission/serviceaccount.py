@@ -26,6 +26,7 @@ import contextlib
 import logging
 from typing import Any, ClassVar
 
+from apiserver.background import BackgroundLoop
 from apiserver.registry import Context
 from apiserver.registry.admission import Operation
 from kube.errors import AlreadyExists, Forbidden, StatusError
@@ -117,24 +118,15 @@ class ServiceAccountAdmission(Base):
             ]
 
 
-class DefaultServiceAccounts:
+class DefaultServiceAccounts(BackgroundLoop):
     """Keeps a ``default`` ServiceAccount in every active namespace (the job of
     Kubernetes' service-account controller), driven by the namespaces watch cache."""
 
+    task_name = "default-serviceaccounts"
+
     def __init__(self, api: Any) -> None:
         self._api = api
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="default-serviceaccounts")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        super().__init__()
 
     async def ensure_all(self) -> None:
         store = store_of(self._api, group="", resource="namespaces")

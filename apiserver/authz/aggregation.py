@@ -18,10 +18,10 @@ that is why creating or changing an ``aggregationRule`` needs cluster-admin auth
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
+from apiserver.background import BackgroundLoop
 from kube import labels as klabels
 from kube.errors import Conflict, NotFound, StatusError
 
@@ -82,30 +82,21 @@ async def aggregate_once(api: Any) -> int:
     return written
 
 
-class AggregationUpdater:
+class AggregationUpdater(BackgroundLoop):
     """Re-aggregates whenever the clusterroles cache moves; one pass at a time."""
+
+    task_name = "clusterrole-aggregation"
 
     def __init__(self, api: Any, *, settle: float = 0.05) -> None:
         self._api = api
         self._settle = settle
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
 
     async def converge(self, *, passes: int = 5) -> None:
         """Aggregate until nothing changes (chains like view → edit → admin need a pass each)."""
         for _ in range(passes):
             if not await aggregate_once(self._api):
                 return
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="clusterrole-aggregation")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _run(self) -> None:
         cacher = rbac_store(self._api, "clusterroles").cacher
