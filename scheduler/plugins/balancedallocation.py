@@ -17,7 +17,7 @@ from scheduler.framework.podinfo import PodInfo
 from scheduler.framework.status import Status
 
 from . import resource_allocation as ra
-from .helpers import MISSING, NodeMemo, remembered
+from .helpers import MISSING, NodeMemo
 
 NAME = "NodeResourcesBalancedAllocation"
 _KEY = "PreScore" + NAME
@@ -56,13 +56,9 @@ class BalancedAllocation:
         if not self._fast:
             return ra.score_nodes(nodes, self.resources, amounts, ra.balanced, use_requested=True)
         pod_cpu, pod_mem = amounts
-        if NodeMemo.enabled:
-            table = self._memo.table((pod_cpu, pod_mem))
-            out = remembered(table, nodes)
-            if MISSING not in out:
-                return out
-        else:
-            table, out = {}, [MISSING] * len(nodes)
+        table, out = self._memo.lookup((pod_cpu, pod_mem), nodes)
+        if MISSING not in out:
+            return out
         for i, n in enumerate(nodes):
             if out[i] is not MISSING:
                 continue

@@ -63,6 +63,15 @@ class NodeMemo:
             table = self._tables[signature] = {}
         return table
 
+    def lookup(self, signature: Any, nodes: Sequence[Any]) -> tuple[dict[int, Any], list[Any]]:
+        """The table to record new results in, and the remembered result per node
+        (MISSING where there is none). With memoization off, an unshared table and
+        every node MISSING, so callers run one code path either way."""
+        if not NodeMemo.enabled:
+            return {}, [MISSING] * len(nodes)
+        table = self.table(signature)
+        return table, remembered(table, nodes)
+
     def clear(self) -> None:
         self._tables.clear()
 

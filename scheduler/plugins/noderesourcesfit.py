@@ -31,7 +31,7 @@ from scheduler.framework.resources import Resource
 from scheduler.framework.status import Status
 
 from . import resource_allocation as ra
-from .helpers import MISSING, NodeMemo, remembered
+from .helpers import MISSING, NodeMemo
 
 NAME = "NodeResourcesFit"
 LEAST_ALLOCATED = "LeastAllocated"
@@ -115,13 +115,9 @@ class NodeResourcesFit:
         if req.scalar or req.ephemeral_storage:
             return [self.filter(state, pod, n) for n in nodes]
         cpu, mem = req.milli_cpu, req.memory
-        if NodeMemo.enabled:
-            table = self._filter_memo.table((cpu, mem))
-            out = remembered(table, nodes)
-            if MISSING not in out:
-                return out
-        else:
-            table, out = {}, [MISSING] * len(nodes)
+        table, out = self._filter_memo.lookup((cpu, mem), nodes)
+        if MISSING not in out:
+            return out
         for i, n in enumerate(nodes):
             if out[i] is not MISSING:
                 continue
@@ -173,13 +169,9 @@ class NodeResourcesFit:
         # LeastAllocated over cpu and memory, weight 1 each: the same integer arithmetic
         # as least_allocated(), unrolled because it runs for every scored node.
         pod_cpu, pod_mem = amounts
-        if NodeMemo.enabled:
-            table = self._score_memo.table((pod_cpu, pod_mem))
-            scores = remembered(table, nodes)
-            if MISSING not in scores:
-                return scores
-        else:
-            table, scores = {}, [MISSING] * len(nodes)
+        table, scores = self._score_memo.lookup((pod_cpu, pod_mem), nodes)
+        if MISSING not in scores:
+            return scores
         for i, n in enumerate(nodes):
             if scores[i] is not MISSING:
                 continue
