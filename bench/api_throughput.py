@@ -61,6 +61,8 @@ import orjson
 
 REPO = Path(__file__).resolve().parents[1]
 
+from leanhttp import Connection, process_cpu  # noqa: E402
+
 from apiserver.storage import Storage, key_for, open_storage  # noqa: E402
 from kube import model  # noqa: E402
 
@@ -100,52 +102,8 @@ def stored_pod_template() -> dict[str, Any]:
 # -- a lean HTTP/1.1 client -------------------------------------------------------------
 
 
-class Connection:
-    """One keep-alive HTTPS connection; requests are sent one at a time."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, host: str, port: int, ctx: ssl.SSLContext) -> Connection:
-        reader, writer = await asyncio.open_connection(host, port, ssl=ctx, limit=2**20)
-        return cls(reader, writer)
-
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-        self.writer.write(head.encode() + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        status_line = await self.reader.readuntil(b"\r\n")
-        status = int(status_line.split()[1])
-        length = -1
-        chunked = False
-        while True:
-            line = await self.reader.readuntil(b"\r\n")
-            if line == b"\r\n":
-                break
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"transfer-encoding" and b"chunked" in value.lower():
-                chunked = True
-        if not chunked:
-            return status, await self.reader.readexactly(length)
-        parts: list[bytes] = []
-        while True:
-            size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
-            if size == 0:
-                await self.reader.readuntil(b"\r\n")
-                return status, b"".join(parts)
-            parts.append(await self.reader.readexactly(size))
-            await self.reader.readexactly(2)
-
-    def close(self) -> None:
-        self.writer.close()
-
-
 async def lean_creates(url: str, ctx: ssl.SSLContext, *, count: int, concurrency: int, tag: str) -> float:
-    host, port = url.removeprefix("https://").rsplit(":", 1)
-    connections = [await Connection.open(host, int(port), ctx) for _ in range(concurrency)]
+    connections = [await Connection.open(url, ctx) for _ in range(concurrency)]
     names = iter(range(count))
 
     async def worker(conn: Connection) -> None:
@@ -180,8 +138,7 @@ async def httpx_creates(url: str, ctx: ssl.SSLContext, *, count: int, concurrenc
 
 
 async def list_latency(url: str, ctx: ssl.SSLContext, path: str, *, runs: int) -> tuple[list[float], int]:
-    host, port = url.removeprefix("https://").rsplit(":", 1)
-    conn = await Connection.open(host, int(port), ctx)
+    conn = await Connection.open(url, ctx)
     times = []
     items = 0
     try:
@@ -287,13 +244,6 @@ def client_context(data_dir: Path) -> ssl.SSLContext:
     ctx = ssl.create_default_context(cafile=str(data_dir / "pki" / "ca.crt"))
     ctx.load_cert_chain(str(data_dir / "pki" / "admin.crt"), str(data_dir / "pki" / "admin.key"))
     return ctx
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- in process -------------------------------------------------------------------------

@@ -47,6 +47,8 @@ import orjson
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from leanhttp import Connection, process_cpu, rss_kib, split_url  # noqa: E402
+
 from kube.kubeconfig import load_kubeconfig  # noqa: E402
 
 GOAL_P99 = 0.100
@@ -78,11 +80,6 @@ def client_context(kubeconfig: Path) -> ssl.SSLContext:
     return load_kubeconfig(kubeconfig).ssl_context()
 
 
-def split_url(url: str) -> tuple[str, int]:
-    host, port = url.removeprefix("https://").rsplit(":", 1)
-    return host, int(port)
-
-
 def quantile(counts: list[int], q: float) -> float:
     total = sum(counts)
     target, seen = q * total, 0
@@ -95,56 +92,6 @@ def quantile(counts: list[int], q: float) -> float:
 
 def worst(counts: list[int]) -> float:
     return (max((i for i, c in enumerate(counts) if c), default=-1) + 1) * BUCKET
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Connection:
-    """One keep-alive HTTPS connection for plain requests (as in bench/api_throughput.py)."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, url: str, ctx: ssl.SSLContext) -> Connection:
-        host, port = split_url(url)
-        reader, writer = await asyncio.open_connection(host, port, ssl=ctx, limit=2**20)
-        return cls(reader, writer)
-
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-        self.writer.write(head.encode() + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        status = int((await self.reader.readuntil(b"\r\n")).split()[1])
-        length, chunked = -1, False
-        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"transfer-encoding" and b"chunked" in value.lower():
-                chunked = True
-        if not chunked:
-            return status, await self.reader.readexactly(length)
-        parts: list[bytes] = []
-        while size := int((await self.reader.readuntil(b"\r\n")).strip(), 16):
-            parts.append(await self.reader.readexactly(size))
-            await self.reader.readexactly(2)
-        await self.reader.readuntil(b"\r\n")
-        return status, b"".join(parts)
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 # -- the watcher process ----------------------------------------------------------------
