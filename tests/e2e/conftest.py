@@ -6,24 +6,22 @@ from collections.abc import Iterator
 
 import pytest
 
-from .apiserver_process import ApiserverProcess, start_apiserver
+from tests.support.apiserver import ApiserverProcess, start_apiserver
 
 
 @pytest.fixture(scope="module")
 def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiserverProcess]:
     """``python -m apiserver`` on the embedded SQLite store, in a fresh data directory."""
-    server = start_apiserver(tmp_path_factory.mktemp("apiserver") / "data")
-    try:
+    with start_apiserver(tmp_path_factory.mktemp("apiserver") / "data") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
-def etcd_apiserver(tmp_path_factory: pytest.TempPathFactory, etcd_endpoint: str) -> Iterator[ApiserverProcess]:
+def etcd_apiserver(
+    tmp_path_factory: pytest.TempPathFactory, etcd_endpoint: str
+) -> Iterator[ApiserverProcess]:
     """``python -m apiserver --etcd-servers <the test etcd>``."""
-    server = start_apiserver(tmp_path_factory.mktemp("apiserver-etcd") / "data", "--etcd-servers", etcd_endpoint)
-    try:
+    with start_apiserver(
+        tmp_path_factory.mktemp("apiserver-etcd") / "data", "--etcd-servers", etcd_endpoint
+    ) as server:
         yield server
-    finally:
-        server.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from .apiserver_process import ApiserverProcess
+from tests.support.apiserver import ApiserverProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.etcd]
 

@@ -12,7 +12,7 @@ import httpx
 import orjson
 import pytest
 
-from .apiserver_process import ApiserverProcess, start_apiserver
+from tests.support.apiserver import ApiserverProcess, start_apiserver
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from .apiserver_process import ApiserverProcess, kubectl_binaries, start_apiserver
+from tests.support.apiserver import ApiserverProcess, start_apiserver
+from tests.support.kubectl import kubectl_binaries
 
 pytestmark = pytest.mark.e2e
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .apiserver_process import REPO, ApiserverProcess, start_apiserver
+from tests.support.apiserver import REPO, ApiserverProcess, start_apiserver
 
 pytestmark = pytest.mark.e2e
 

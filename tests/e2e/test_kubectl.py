@@ -12,7 +12,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from .apiserver_process import ApiserverProcess, kubectl_binaries
+from tests.support.apiserver import ApiserverProcess
+from tests.support.kubectl import kubectl_binaries
 
 pytestmark = pytest.mark.e2e
 

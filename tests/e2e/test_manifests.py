@@ -17,7 +17,8 @@ import orjson
 import pytest
 import yaml
 
-from .apiserver_process import ApiserverProcess, kubectl_binaries
+from tests.support.apiserver import ApiserverProcess
+from tests.support.kubectl import kubectl_binaries
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client, config, watch
 
-from .apiserver_process import ApiserverProcess
+from tests.support.apiserver import ApiserverProcess
 
 pytestmark = pytest.mark.e2e
 

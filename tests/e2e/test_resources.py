@@ -23,8 +23,8 @@ from kube import pki
 from kube.client import Client
 from kube.errors import Conflict, TooManyRequests
 from kube.resources import default_registry
-
-from .apiserver_process import ApiserverProcess, kubectl_binaries
+from tests.support.apiserver import ApiserverProcess
+from tests.support.kubectl import kubectl_binaries
 
 pytestmark = pytest.mark.e2e
 

@@ -1,10 +1,11 @@
 """A real API server and real ``python -m scheduler`` processes for the end-to-end tests.
 
-As in ``tests/kube/conftest.py``: one ``python -m apiserver`` per session (SQLite in a
-temporary directory, a free port). Scheduler processes are started per test, exactly
-as users start them, and stopped (or killed) by the test. Nodes are cluster-wide and
-every scheduler sees every node, so a test creates its nodes through ``cluster`` and
-they are deleted when it ends; each test also gets a fresh namespace.
+As in ``tests/kube/conftest.py``: one ``python -m apiserver`` per session, started by
+``tests.support.apiserver`` (SQLite in a temporary directory, a free port). Scheduler
+processes are started per test, exactly as users start them, and stopped (or killed)
+by the test. Nodes are cluster-wide and every scheduler sees every node, so a test
+creates its nodes through ``cluster`` and they are deleted when it ends; each test also
+gets a fresh namespace.
 
 Until the API server serves ``pods/binding``, tests that need pods bound skip with
 that reason (``require_binding``).
@@ -31,9 +32,9 @@ import pytest
 from kube.client import Client
 from kube.errors import NotFound
 from kube.resources import default_registry
+from tests.support.apiserver import REPO, start_apiserver
 
 STARTUP_TIMEOUT = 60.0
-ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = default_registry()
 NAMESPACES = REGISTRY.lookup("namespaces")[0]
 NODES = REGISTRY.lookup("nodes")[0]
@@ -66,19 +67,9 @@ def _wait_for_line(proc: subprocess.Popen[bytes], log_path: Path, pattern: str, 
 
 
 @pytest.fixture(scope="session")
-def apiserver_kubeconfig() -> Iterator[Path]:
-    workdir = Path(tempfile.mkdtemp(prefix="kubesim-sched-apiserver-"))
-    log_path = workdir / "apiserver.log"
-    data_dir = workdir / "data"
-    args = [sys.executable, "-m", "apiserver", "--data-dir", str(data_dir), "--secure-port", "0"]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ})
-    try:
-        _wait_for_line(proc, log_path, r"ready.*https://", "the API server")
-        yield data_dir / "admin.kubeconfig"
-    finally:
-        _stop(proc)
-        shutil.rmtree(workdir, ignore_errors=True)
+def apiserver_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with start_apiserver(tmp_path_factory.mktemp("sched-apiserver") / "data") as server:
+        yield server.kubeconfig
 
 
 @pytest.fixture
@@ -218,7 +209,7 @@ class SchedulerProcess:
                "--bind-address", "127.0.0.1", "--cert-dir", str(self.workdir / "certs"), *args]  # fmt: skip
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ}
+                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env={**os.environ}
             )
         match = _wait_for_line(
             self.proc, self.log_path, r"serving on https://127\.0\.0\.1:(\d+)", "the scheduler"

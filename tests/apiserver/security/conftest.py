@@ -19,7 +19,7 @@ import pytest
 
 from kube import clusterpki
 from kube.kubeconfig import write_kubeconfig
-from tests.e2e.apiserver_process import ApiserverProcess, start_apiserver
+from tests.support.apiserver import ApiserverProcess, start_apiserver
 
 NODES = ("n1", "n2")
 STATIC_TOKEN = "s3cr3t-static-token"

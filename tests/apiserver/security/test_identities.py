@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.apiserver_process import start_apiserver
+from tests.support.apiserver import start_apiserver
 
 from .conftest import STATIC_TOKEN, Cluster, wait_until
 

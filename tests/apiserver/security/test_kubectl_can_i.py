@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.apiserver_process import kubectl_binaries
+from tests.support.kubectl import kubectl_binaries
 
 from .conftest import Cluster
 
