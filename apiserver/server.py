@@ -149,9 +149,12 @@ async def run(options: Options) -> None:
     )
     security.bind(api)
     crd_controller: crd.CRDController | None = None
+    allocation_repair = registry_resources.service_repair(api)
     try:
         await api.start()
         await bootstrap(api)
+        if allocation_repair is not None:
+            allocation_repair.start()
         crd_controller = await crd.start(api)
         await security.start()
         server: TLSServer | None = None
@@ -206,6 +209,8 @@ async def run(options: Options) -> None:
         await server.wait()
         logger.info("apiserver stopped serving; closing watch caches and storage")
     finally:
+        if allocation_repair is not None:
+            await allocation_repair.stop()
         if crd_controller is not None:
             await crd_controller.stop()
         await security.stop()

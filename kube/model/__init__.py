@@ -6,6 +6,8 @@ in ``schema``) drives the three steps the real server performs on every write:
 
 1. ``check_structure`` — the decode step: types, unknown fields (the
    ``fieldValidation`` query parameter: Strict errors, Warn warnings, Ignore drops);
+   before it, ``fill_zero_status`` gives the status the zero-valued counters a Go
+   struct always has (a ReplicaSet's ``replicas: 0``), so they are never missing;
 2. ``apply_defaults`` — the values ``kubectl get -o yaml`` shows but nobody wrote;
 3. ``validate`` — the semantic rules, every problem reported at once.
 
@@ -38,6 +40,7 @@ from kube.model.schema import (
     node_for,
     node_for_api_version,
 )
+from kube.model.status import fill_zero_status, zero_status
 from kube.model.structure import FieldValidation, StructureResult, check_structure
 from kube.model.validation import validate, validate_semantics
 
@@ -53,6 +56,7 @@ __all__ = [
     "prepare_create",
     "prepare_update",
     "validate",
+    "zero_status",
 ]
 
 
@@ -79,6 +83,7 @@ def _prepare(obj: Any, *, old: dict[str, Any] | None, mode: FieldValidation) -> 
     node = node_for_api_version(api_version=api_version, kind=kind)
     if node is None or node.definition == CUSTOM_DEFINITION:
         return []
+    fill_zero_status(obj, node)
     result = check_structure(obj, node=node, mode=mode)
     errors: list[FieldError] = list(result.errors)
     if result.well_typed:

@@ -6,17 +6,18 @@ semantics. A few kinds differ, as they do in Kubernetes' ``pkg/registry/<group>/
 - ``pods``: graceful deletion; ``binding`` (and the ``bindings`` resource), ``eviction``
   honouring PodDisruptionBudgets (``eviction.py``, ``pdb.py``), ``log`` proxied to the
   node's kubelet (``podlogs.py``, ``kubelet.py``);
-- ``services``: ClusterIP and NodePort allocation (``services.py``, ``allocators.py``);
+- ``services``: ClusterIP and NodePort allocation (``services.py``; the ranges, kept in
+  storage, in ``allocators.py``, ``rangestore.py``, ``serviceranges.py``; their repair
+  loop in ``repair.py``);
 - ``namespaces``: DELETE begins termination, ``finalize`` ends it (``namespaces.py``);
-- ``deployments`` and ``replicasets``: the ``scale`` subresource (``scale.py``);
-- ``replicasets``, ``daemonsets``, ``poddisruptionbudgets``: created with the zero
-  status Kubernetes writes (``workloads.py``).
+- ``deployments`` and ``replicasets``: the ``scale`` subresource (``scale.py``).
 
 Importing this package (the registry does, last) registers the strategies
 (``register_strategy``) and the namespace store (``register_store_class``) before any
 ``API`` builds its stores; ``install`` (called by ``API``)
 registers the subresource handlers and wires the strategies to the stores they touch;
-``configure`` applies the command-line settings (service ranges, kubelet client).
+``configure`` applies the command-line settings (service ranges, kubelet client);
+``service_repair`` builds the loop that reconciles the service ranges with the Services.
 """
 
 from __future__ import annotations
@@ -35,28 +36,27 @@ from .kubelet import KubeletClientConfig, client_config_from_pki
 from .namespaces import NamespaceStore, NamespaceStrategy
 from .podlogs import PodLogHandler
 from .pods import BindingHandler, PodStrategy
+from .repair import RepairLoop, ServiceAllocationRepair
 from .scale import ScaleHandler
 from .services import ServiceStrategy
-from .workloads import DaemonSetStrategy, PodDisruptionBudgetStrategy, ReplicaSetStrategy
 
 if TYPE_CHECKING:
     from .. import API
 
 __all__ = [
     "KubeletClientConfig",
+    "RepairLoop",
     "ResourceOptions",
     "client_config_from_pki",
     "configure",
     "install",
+    "service_repair",
 ]
 
 register_strategy(group="", resource="pods", strategy=PodStrategy)
 register_strategy(group="", resource="services", strategy=ServiceStrategy)
 register_strategy(group="", resource="namespaces", strategy=NamespaceStrategy)
 register_store_class(group="", resource="namespaces", store_class=NamespaceStore)
-register_strategy(group="apps", resource="replicasets", strategy=ReplicaSetStrategy)
-register_strategy(group="apps", resource="daemonsets", strategy=DaemonSetStrategy)
-register_strategy(group="policy", resource="poddisruptionbudgets", strategy=PodDisruptionBudgetStrategy)
 _SCALED = (("apps", "deployments"), ("apps", "replicasets"))
 
 
@@ -111,13 +111,13 @@ def install(api: API) -> None:
     if services is not None:
         store = api.store_for(services)
         if isinstance(store.strategy, ServiceStrategy):
-            store.strategy.allocations.storage = api.storage
-            store.strategy.allocations.prefix = store.prefix()
+            store.strategy.allocations.bind(storage=api.storage, prefix=store.prefix())
             store.strategy.endpoints = api.store_for(endpoints) if endpoints is not None else None
 
 
 def configure(api: API, options: ResourceOptions) -> None:
-    """Apply the flags; call before serving (allocations are read again on next use)."""
+    """Apply the flags; call before serving (a stored range of another size is rebuilt
+    on its next use)."""
     services = _info(api, group="", resource="services")
     if services is not None:
         strategy = api.store_for(services).strategy
@@ -129,3 +129,19 @@ def configure(api: API, options: ResourceOptions) -> None:
     handler = api.subresources.get(group="", resource="pods", subresource="log")
     if isinstance(handler, PodLogHandler):
         handler.config = options.kubelet
+
+
+def service_repair(api: API) -> RepairLoop | None:
+    """The loop that reconciles the service ranges with the stored Services (a pass at
+    start, then every three minutes); None when Services are not served."""
+    services = _info(api, group="", resource="services")
+    events = _info(api, group="", resource="events")
+    if services is None:
+        return None
+    strategy = api.store_for(services).strategy
+    if not isinstance(strategy, ServiceStrategy):
+        return None
+    repair = ServiceAllocationRepair(
+        allocations=strategy.allocations, events=api.store_for(events) if events is not None else None
+    )
+    return RepairLoop(repair)

@@ -1,43 +1,39 @@
-"""Who holds which service ClusterIP and NodePort, so no two Services ever share one.
+"""The value spaces Services draw from: ClusterIPs and NodePorts as bitmaps of offsets.
 
-Kubernetes keeps each range as a bitmap in a ``RangeAllocation`` object in etcd, updated
-with compare-and-swap on every allocation, plus a repair loop that reconciles the bitmap
-with the Services. kubesim derives the state from the Services themselves instead: the
-first allocation (or release) lists every stored Service and marks what they use, and
-from then on the service strategy reserves before a write and releases after a delete.
-There is nothing else to keep consistent — the Services are the only record, so a
-restart simply rebuilds the same state, and a crash between reserve and write loses
-nothing (the reservation lived only in memory).
+Kubernetes keeps each range as a bitmap (``pkg/registry/core/service/allocator``): bit
+*i* set means offset *i* of the range is held. This module is that bitmap and the two
+value spaces on top of it, all synchronous and in memory. Where the bitmap is *kept* —
+a ``RangeAllocation`` record in storage, updated by compare-and-swap so that any number
+of API servers agree — is ``rangestore.py``; reconciling it with the stored Services is
+``repair.py``.
 
-The price is that the state lives in one process: two API servers sharing one etcd
-could hand out the same address. kubesim runs one API server per store; running more
-would need Kubernetes' RangeAllocation objects.
-
-Within the process, allocation and release are plain synchronous set operations, so
-under asyncio they are atomic: concurrent creates never receive the same value.
 Dynamic allocation prefers the upper part of a range and leaves the lower band to
-addresses clients ask for by value (Kubernetes' KEP-3070/KEP-3668 static sub-ranges).
+values clients ask for by number (Kubernetes' KEP-3070/KEP-3668 static sub-ranges).
+Within a band it probes random offsets (cheap while the range is sparse) and then scans
+from a random start, so a freed value is not handed straight back out.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import ipaddress
 import random
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
-
-from apiserver.storage.interface import Storage
 
 Obj = dict[str, Any]
 
 DEFAULT_SERVICE_CLUSTER_IP_RANGE = ipaddress.IPv4Network("10.96.0.0/12")
 DEFAULT_SERVICE_NODE_PORT_RANGE = (30000, 32767)
 
+_RANDOM_PROBES = 8
+_NOT_FULL = re.compile(rb"[^\xff]")
+_NOT_EMPTY = re.compile(rb"[^\x00]")
+
 
 class Refusal(enum.Enum):
-    """Why a specific value could not be reserved."""
+    """Why a specific value could not be taken (Kubernetes' allocator errors)."""
 
     OUT_OF_RANGE = "out of range"
     ALLOCATED = "already allocated"
@@ -45,7 +41,7 @@ class Refusal(enum.Enum):
 
 
 class RangeAllocator:
-    """Offsets ``0 .. size-1``: a set of the taken ones and a random scan for a free one."""
+    """Offsets ``0 .. size-1`` as a bitmap: bit ``i % 8`` of byte ``i // 8`` is offset ``i``."""
 
     def __init__(
         self, *, size: int, static_band: int, reserved: Iterable[int] = (), seed: int | None = None
@@ -54,21 +50,21 @@ class RangeAllocator:
         self._static_band = min(static_band, size)
         self._reserved = frozenset(reserved)
         """Never handed out dynamically, but allowed when asked for by value."""
-        self._taken: set[int] = set()
+        self._bits = bytearray((size + 7) // 8)
         self._random = random.Random(seed)
 
     def __contains__(self, offset: int) -> bool:
-        return offset in self._taken
+        return 0 <= offset < self.size and bool(self._bits[offset >> 3] >> (offset & 7) & 1)
 
     def __len__(self) -> int:
-        return len(self._taken)
+        return int.from_bytes(self._bits, "little").bit_count()
 
     def take(self, offset: int) -> Refusal | None:
         if not 0 <= offset < self.size:
             return Refusal.OUT_OF_RANGE
-        if offset in self._taken:
+        if offset in self:
             return Refusal.ALLOCATED
-        self._taken.add(offset)
+        self._bits[offset >> 3] |= 1 << (offset & 7)
         return None
 
     def take_next(self) -> int | None:
@@ -76,26 +72,66 @@ class RangeAllocator:
         for low, high in ((self._static_band, self.size), (0, self._static_band)):
             found = self._scan(low, high)
             if found is not None:
-                self._taken.add(found)
+                self._bits[found >> 3] |= 1 << (found & 7)
                 return found
         return None
+
+    def release(self, offset: int) -> None:
+        if 0 <= offset < self.size:
+            self._bits[offset >> 3] &= ~(1 << (offset & 7)) & 0xFF
+
+    def clear(self) -> None:
+        self._bits = bytearray(len(self._bits))
+
+    def offsets(self) -> Iterator[int]:
+        """Every held offset, ascending."""
+        for match in _NOT_EMPTY.finditer(self._bits):
+            index = match.start()
+            value = self._bits[index]
+            for bit in range(8):
+                if value >> bit & 1:
+                    yield index * 8 + bit
+
+    def snapshot(self) -> bytes:
+        return bytes(self._bits)
+
+    def restore(self, data: bytes) -> None:
+        """Load a snapshot of the same size (shorter data is zero-filled, bits past the
+        end are dropped): what a stored record holds."""
+        bits = bytearray(data[: len(self._bits)])
+        bits.extend(bytes(len(self._bits) - len(bits)))
+        if self.size % 8 and bits:
+            bits[-1] &= (1 << (self.size % 8)) - 1
+        self._bits = bits
 
     def _scan(self, low: int, high: int) -> int | None:
         if high <= low:
             return None
         width = high - low
-        start = self._random.randrange(width)
-        for step in range(width):
-            candidate = low + (start + step) % width
-            if candidate not in self._taken and candidate not in self._reserved:
+        for _ in range(_RANDOM_PROBES):
+            candidate = low + self._random.randrange(width)
+            if candidate not in self and candidate not in self._reserved:
                 return candidate
+        start = low + self._random.randrange(width)
+        found = self._first_free(start, high)
+        return found if found is not None else self._first_free(low, start)
+
+    def _first_free(self, low: int, high: int) -> int | None:
+        # The regex finds the next byte with a free bit at C speed; a near-full range of
+        # a million addresses is then scanned in microseconds, not a Python loop per bit.
+        pos, end = low >> 3, (high + 7) >> 3
+        while pos < end:
+            match = _NOT_FULL.search(self._bits, pos, end)
+            if match is None:
+                return None
+            index = match.start()
+            value = self._bits[index]
+            for bit in range(8):
+                offset = index * 8 + bit
+                if low <= offset < high and not value >> bit & 1 and offset not in self._reserved:
+                    return offset
+            pos = index + 1
         return None
-
-    def release(self, offset: int) -> None:
-        self._taken.discard(offset)
-
-    def clear(self) -> None:
-        self._taken.clear()
 
 
 class ClusterIPRange:
@@ -104,18 +140,34 @@ class ClusterIPRange:
 
     def __init__(self, network: ipaddress.IPv4Network) -> None:
         self.network = network
+        self.spec = str(network)
+        """How the stored record names the range (Kubernetes' ``RangeAllocation.range``)."""
         self._base = int(network.network_address) + 1
-        size = max(network.num_addresses - 2, 0)
-        self.allocator = RangeAllocator(size=size, static_band=min(max(16, size // 16), 256), reserved=(0,))
+        self.allocator = self.new_allocator()
 
-    def offset(self, address: str) -> int | None:
+    @classmethod
+    def parse(cls, spec: str) -> ClusterIPRange | None:
+        """The range a stored record names, or None if it names none we can read."""
+        try:
+            return cls(ipaddress.IPv4Network(spec))
+        except ValueError:
+            return None
+
+    def new_allocator(self) -> RangeAllocator:
+        size = max(self.network.num_addresses - 2, 0)
+        return RangeAllocator(size=size, static_band=min(max(16, size // 16), 256), reserved=(0,))
+
+    def offset(self, address: object) -> int | None:
+        """None when ``address`` is not an IPv4 address at all."""
+        if not isinstance(address, str):
+            return None
         try:
             ip = ipaddress.IPv4Address(address)
         except ValueError:
             return None
         return int(ip) - self._base
 
-    def address(self, offset: int) -> str:
+    def value(self, offset: int) -> str:
         return str(ipaddress.IPv4Address(self._base + offset))
 
     def take(self, address: str) -> Refusal | None:
@@ -124,7 +176,7 @@ class ClusterIPRange:
 
     def take_next(self) -> str | None:
         offset = self.allocator.take_next()
-        return None if offset is None else self.address(offset)
+        return None if offset is None else self.value(offset)
 
     def release(self, address: str) -> None:
         offset = self.offset(address)
@@ -141,8 +193,27 @@ class NodePortRange:
 
     def __init__(self, low: int, high: int) -> None:
         self.low, self.high = low, high
-        size = high - low + 1
-        self.allocator = RangeAllocator(size=size, static_band=min(max(16, size // 32), 128))
+        self.spec = f"{low}-{high}"
+        self.allocator = self.new_allocator()
+
+    @classmethod
+    def parse(cls, spec: str) -> NodePortRange | None:
+        low, sep, high = spec.partition("-")
+        if not (sep and low.isdigit() and high.isdigit() and int(low) <= int(high)):
+            return None
+        return cls(int(low), int(high))
+
+    def new_allocator(self) -> RangeAllocator:
+        size = self.high - self.low + 1
+        return RangeAllocator(size=size, static_band=min(max(16, size // 32), 128))
+
+    def offset(self, port: object) -> int | None:
+        if not isinstance(port, int) or isinstance(port, bool):
+            return None
+        return port - self.low
+
+    def value(self, offset: int) -> int:
+        return self.low + offset
 
     def take(self, port: int) -> Refusal | None:
         return self.allocator.take(port - self.low)
@@ -185,7 +256,7 @@ def needs_health_check_port(spec: Obj) -> bool:
     return spec.get("type") == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local"
 
 
-def _port_number(value: Any) -> int | None:
+def port_number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
@@ -194,109 +265,11 @@ def node_ports(spec: Obj) -> set[int]:
     held: set[int] = set()
     if needs_node_ports(spec):
         for port in spec.get("ports") or ():
-            number = _port_number(port.get("nodePort")) if isinstance(port, dict) else None
+            number = port_number(port.get("nodePort")) if isinstance(port, dict) else None
             if number is not None:
                 held.add(number)
     if needs_health_check_port(spec):
-        number = _port_number(spec.get("healthCheckNodePort"))
+        number = port_number(spec.get("healthCheckNodePort"))
         if number is not None:
             held.add(number)
     return held
-
-
-class ServiceAllocations:
-    """Both ranges of one API server, rebuilt from the stored Services on first use."""
-
-    def __init__(
-        self,
-        *,
-        storage: Storage | None = None,
-        prefix: str = "/registry/services/",
-        cluster_ip_range: ipaddress.IPv4Network = DEFAULT_SERVICE_CLUSTER_IP_RANGE,
-        node_port_range: tuple[int, int] = DEFAULT_SERVICE_NODE_PORT_RANGE,
-    ) -> None:
-        self.storage = storage
-        self.prefix = prefix
-        self.ips = ClusterIPRange(cluster_ip_range)
-        self.ports = NodePortRange(*node_port_range)
-        self._loaded = False
-        self._lock = asyncio.Lock()
-
-    def configure(self, *, cluster_ip_range: ipaddress.IPv4Network, node_port_range: tuple[int, int]) -> None:
-        """Set the ranges (the flags); what is held is read again from storage on next use."""
-        self.ips = ClusterIPRange(cluster_ip_range)
-        self.ports = NodePortRange(*node_port_range)
-        self._loaded = False
-
-    async def load(self) -> None:
-        """Mark what the stored Services hold, once. Values outside the ranges (the
-        flags changed since they were allocated) are left alone, as Kubernetes does."""
-        if self._loaded:
-            return
-        async with self._lock:
-            if self._loaded or self.storage is None:
-                self._loaded = True
-                return
-            listed = await self.storage.list(self.prefix)
-            self.ips.allocator.clear()
-            self.ports.allocator.clear()
-            for service in listed.items:
-                spec = service.get("spec")
-                if not isinstance(spec, dict):
-                    continue
-                ip = allocated_ip(spec)
-                if ip is not None:
-                    self.ips.take(ip)
-                for port in node_ports(spec):
-                    self.ports.take(port)
-            self._loaded = True
-
-    def release_service(self, spec: Obj) -> None:
-        ip = allocated_ip(spec)
-        if ip is not None:
-            self.ips.release(ip)
-        for port in node_ports(spec):
-            self.ports.release(port)
-
-
-class Reservation:
-    """What one create or update reserved, to give back if its write does not happen."""
-
-    def __init__(self, allocations: ServiceAllocations) -> None:
-        self._allocations = allocations
-        self.ips: list[str] = []
-        self.ports: list[int] = []
-
-    def ip(self, address: str) -> Refusal | None:
-        refusal = self._allocations.ips.take(address)
-        if refusal is None:
-            self.ips.append(address)
-        return refusal
-
-    def next_ip(self) -> str | None:
-        address = self._allocations.ips.take_next()
-        if address is not None:
-            self.ips.append(address)
-        return address
-
-    def port(self, number: int) -> Refusal | None:
-        if number in self.ports:
-            return None  # the same node port for TCP and UDP of one Service
-        refusal = self._allocations.ports.take(number)
-        if refusal is None:
-            self.ports.append(number)
-        return refusal
-
-    def next_port(self) -> int | None:
-        number = self._allocations.ports.take_next()
-        if number is not None:
-            self.ports.append(number)
-        return number
-
-    def revert(self) -> None:
-        for address in self.ips:
-            self._allocations.ips.release(address)
-        for number in self.ports:
-            self._allocations.ports.release(number)
-        self.ips.clear()
-        self.ports.clear()

@@ -64,7 +64,7 @@ async def test_a_requested_ip_is_honoured_if_free_and_in_range(client: httpx.Asy
 async def test_headless_and_external_name_services_hold_no_address(
     client: httpx.AsyncClient, api: API
 ) -> None:
-    held = len(allocations(api).allocations.ips.allocator)
+    held = await allocations(api).allocations.held()
     headless = await create(client, service("h", clusterIP="None"))
     assert headless.status_code == 201 and headless.json()["spec"]["clusterIP"] == "None"
     external = {
@@ -75,7 +75,7 @@ async def test_headless_and_external_name_services_hold_no_address(
     }
     response = await create(client, external)
     assert response.status_code == 201 and "clusterIP" not in response.json()["spec"]
-    assert len(allocations(api).allocations.ips.allocator) == held
+    assert await allocations(api).allocations.held() == held
 
 
 async def test_node_ports_are_allocated_for_node_port_and_load_balancer(client: httpx.AsyncClient) -> None:
@@ -116,7 +116,7 @@ async def test_requested_node_ports_are_checked(client: httpx.AsyncClient) -> No
 async def test_a_failed_or_dry_run_create_gives_everything_back(client: httpx.AsyncClient, api: API) -> None:
     state = allocations(api).allocations
     await create(client, service("warmup"))
-    held_ips, held_ports = len(state.ips.allocator), len(state.ports.allocator)
+    held = await state.held()
     # Invalid for a reason found after allocation (a port name the object model refuses).
     bad = service(
         "bad",
@@ -131,7 +131,7 @@ async def test_a_failed_or_dry_run_create_gives_everything_back(client: httpx.As
     assert (await client.get(f"{SERVICES}/dry")).status_code == 404
     exists = await create(client, service("warmup", clusterIP="10.96.7.9"))
     assert exists.status_code == 409
-    assert (len(state.ips.allocator), len(state.ports.allocator)) == (held_ips, held_ports)
+    assert await state.held() == held
     # The addresses are really free: they can be taken now.
     again = await create(
         client,
@@ -201,12 +201,12 @@ async def test_update_keeps_what_the_client_left_out(client: httpx.AsyncClient) 
 
 async def test_cluster_ip_is_immutable(client: httpx.AsyncClient, api: API) -> None:
     created = (await create(client, service("a"))).json()
-    held = len(allocations(api).allocations.ips.allocator)
+    held = await allocations(api).allocations.held()
     body = {**created, "spec": {**created["spec"], "clusterIP": "10.96.3.3", "clusterIPs": ["10.96.3.3"]}}
     response = await client.put(f"{SERVICES}/a", json=body)
     assert response.status_code == 422
     assert 'spec.clusterIP: Invalid value: "10.96.3.3": field is immutable' in response.json()["message"]
-    assert len(allocations(api).allocations.ips.allocator) == held
+    assert await allocations(api).allocations.held() == held
 
 
 async def test_type_changes_allocate_and_release(client: httpx.AsyncClient) -> None:
@@ -260,6 +260,9 @@ async def test_a_full_range_is_refused_with_422(api: API) -> None:
         await services.create(ctx_for(services), service("full"))
     await services.delete(ctx_for(services, name="s0"), options=DeleteOptions())
     await services.create(ctx_for(services), service("fits"))
-    two = [{"name": "a", "port": 80}, {"name": "b", "port": 81}, {"name": "c", "port": 82}]
+    await services.delete(ctx_for(services, name="s1"), options=DeleteOptions())
+    three = [{"name": "a", "port": 80}, {"name": "b", "port": 81}, {"name": "c", "port": 82}]
     with pytest.raises(Invalid, match="failed to allocate a nodePort: range is full"):
-        await services.create(ctx_for(services), service("np", type_="NodePort", ports=two, clusterIP="None"))
+        await services.create(ctx_for(services), service("np", type_="NodePort", ports=three))
+    # The address that refused create took was given back.
+    await services.create(ctx_for(services), service("fits-too"))
