@@ -6,10 +6,16 @@ first response we read: etcd answers ``created`` and then a cancel carrying
 ``compact_revision``, which becomes Expired on the first ``__anext__``. Events carry
 ``prev_kv``, which gives DELETED events their object and MODIFIED events their ``prev``.
 
-A gRPC read that is cancelled cancels the whole call, so the pending read runs in its own
-task and ``__anext__`` awaits it through ``asyncio.shield``: a consumer may time out a
-``__anext__`` (``asyncio.wait_for``) and call it again without losing the stream or an
-event, as with the SQLite watch.
+One reader task per watch (started by the first ``__anext__``) reads the stream into a
+buffer, and ``__anext__`` waits on a plain future for it. A gRPC read that is cancelled
+cancels the whole call, so reads must never run in the consumer's task: a consumer may
+time out a ``__anext__`` (``asyncio.wait_for``) and call it again without losing the
+stream or an event, as with the SQLite watch. A long-lived reader does that with one
+task per watch, where a read task per response (shielded) cost a task and a shield per
+event on the event-loop thread. The reader stops reading when ``_BUFFER`` events wait
+undelivered, so a slow consumer still holds etcd back through gRPC flow control instead
+of growing our memory. Whatever ends the stream (an error, compaction, etcd cancelling)
+is raised after the events that came before it.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ from .interface import EventType, WatchEvent
 if TYPE_CHECKING:
     from .etcd import EtcdStorage
 
+# Undelivered events at which the reader pauses (resumes below half of it).
+_BUFFER = 1024
+
 
 class EtcdWatch:
     """An async iterator of WatchEvent. ``aclose()`` may be called from any task, also
@@ -41,8 +50,11 @@ class EtcdWatch:
         self._ns_len = len(namespace)
         self._requested = requested
         self._call: Any = None
-        self._read: asyncio.Future[Any] | None = None
+        self._reader: asyncio.Task[None] | None = None
         self._pending: deque[Any] = deque()  # etcd events, decoded one at a time
+        self._end: BaseException | None = None  # what ended the stream, after _pending
+        self._waiter: asyncio.Future[None] | None = None  # the consumer, for _pending/_end
+        self._space: asyncio.Future[None] | None = None  # the paused reader, for room
         self._closed = False
         store.track(self, open_=True)
 
@@ -50,60 +62,82 @@ class EtcdWatch:
         return self
 
     async def __anext__(self) -> WatchEvent:
+        while not self._pending:
+            if self._closed or self._store.closed:
+                self._finish()
+                raise StopAsyncIteration
+            if self._end is not None:
+                end = self._end
+                self._finish()  # any error ends the watch (the consumer re-lists)
+                raise end
+            if self._reader is None:
+                self._reader = asyncio.get_running_loop().create_task(self._read_stream())
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        event = self._pending.popleft()
+        if self._space is not None and len(self._pending) <= _BUFFER // 2:
+            _wake(self._space)
         try:
-            while not self._pending:
-                if self._closed or self._store.closed:
-                    raise StopAsyncIteration
-                await self._receive()
             # Decode on the way out, so a bad value fails at its own event, after the
             # good ones that came in the same response.
-            return self._convert(self._pending.popleft())
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if self._closed and current is not None and not current.cancelling():
-                # Our own aclose() cancelled the gRPC call under a pending read; this
-                # task was not cancelled, so the watch simply ends.
-                raise StopAsyncIteration from None
-            raise  # the consumer's task was cancelled; the read goes on (shielded)
-        except (StopAsyncIteration, Exception):
-            # Any error ends the watch (the consumer re-lists and watches again).
-            closing = self._closed or self._store.closed
+            return self._convert(event)
+        except Exception:
             self._finish()
-            if closing:
-                raise StopAsyncIteration from None
             raise
 
     async def aclose(self) -> None:
-        self._closed = True
+        reader = self._reader
         self._finish()
+        if reader is not None and reader is not asyncio.current_task():
+            # Its call is cancelled, so this ends at once; wait() neither raises the
+            # reader's CancelledError nor swallows one aimed at our caller.
+            await asyncio.wait([reader])
 
     def _finish(self) -> None:
         self._closed = True
-        if self._read is not None:
-            self._read.cancel()
-            self._read = None
+        self._pending.clear()
+        if self._reader is not None:
+            self._reader.cancel()
+            self._reader = None
         if self._call is not None:
             self._call.cancel()
             self._call = None
+        if self._waiter is not None:
+            _wake(self._waiter)  # a consumer waiting in __anext__ ends
         self._store.track(self, open_=False)
 
-    async def _receive(self) -> None:
+    async def _read_stream(self) -> None:
+        """The reader task: responses into ``_pending`` until the stream ends, then the
+        reason into ``_end``. Cancelled by ``_finish``."""
         try:
-            if self._call is None:
-                self._call = self._store.open_stream()
-                await self._call.write(self._request)
-            if self._read is None:
-                self._read = asyncio.ensure_future(self._call.read())
-                self._read.add_done_callback(_consume_error)
-            resp = await asyncio.shield(self._read)
-            self._read = None
+            self._call = self._store.open_stream()
+            await self._call.write(self._request)
+            while True:
+                resp = await self._call.read()
+                self._check(resp)
+                if resp.events:
+                    self._pending.extend(resp.events)
+                    if self._waiter is not None:
+                        _wake(self._waiter)
+                    if len(self._pending) >= _BUFFER:
+                        self._space = asyncio.get_running_loop().create_future()
+                        try:
+                            await self._space
+                        finally:
+                            self._space = None
+        except asyncio.CancelledError:
+            raise
         except rpc.AioRpcError as e:
-            self._read = None
-            if self._closed or self._store.closed:
-                raise StopAsyncIteration from None
-            if e.code() == rpc.StatusCode.UNAVAILABLE:
-                raise ServiceUnavailable(f"etcd at {self._store.endpoint} is unavailable: {e.details()}") from e
-            raise InternalError.of(f"etcd watch at {self._store.endpoint}: {e.code().name}: {e.details()}") from e
+            self._end = self._translate(e)
+        except Exception as e:
+            self._end = e
+        if self._waiter is not None:
+            _wake(self._waiter)
+
+    def _check(self, resp: Any) -> None:
         if resp is grpc.aio.EOF:
             raise ServiceUnavailable(f"etcd at {self._store.endpoint} ended the watch stream")
         if resp.compact_revision:
@@ -112,7 +146,11 @@ class EtcdWatch:
             raise ServiceUnavailable(
                 f"etcd at {self._store.endpoint} cancelled the watch: {resp.cancel_reason or 'no reason given'}"
             )
-        self._pending.extend(resp.events)
+
+    def _translate(self, e: rpc.AioRpcError) -> Exception:
+        if e.code() == rpc.StatusCode.UNAVAILABLE:
+            return ServiceUnavailable(f"etcd at {self._store.endpoint} is unavailable: {e.details()}")
+        return InternalError.of(f"etcd watch at {self._store.endpoint}: {e.code().name}: {e.details()}")
 
     def _convert(self, event: Any) -> WatchEvent:
         kv = event.kv
@@ -126,14 +164,14 @@ class EtcdWatch:
                     f"etcd sent the delete of key {key!r} at revision {kv.mod_revision} without its last value"
                 )
             obj = codec.decode(key, event.prev_kv.value, kv.mod_revision)
-            return WatchEvent(type=EventType.DELETED, key=key, object=obj, revision=kv.mod_revision, prev=prev)
+            return WatchEvent(
+                type=EventType.DELETED, key=key, object=obj, revision=kv.mod_revision, prev=prev
+            )
         kind = EventType.ADDED if kv.create_revision == kv.mod_revision else EventType.MODIFIED
         obj = codec.decode(key, kv.value, kv.mod_revision)
         return WatchEvent(type=kind, key=key, object=obj, revision=kv.mod_revision, prev=prev)
 
 
-def _consume_error(read: asyncio.Future[Any]) -> None:
-    # A read left behind by aclose() may fail with nobody awaiting it; fetch the error
-    # so asyncio does not log "exception was never retrieved".
-    if not read.cancelled():
-        read.exception()
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
