@@ -50,6 +50,8 @@ logger = logging.getLogger("apiserver")
 
 USER_SCOPE_KEY = "kubesim.user"
 REQUEST_INFO_SCOPE_KEY = "kubesim.request_info"
+QUERY_SCOPE_KEY = "kubesim.query"
+"""The parsed query parameters, when a filter in front already parsed them with the RequestInfo."""
 # Modules written beside this one that serve non-resource paths; each exposes
 # ``routes(registry) -> list[Route]``. Missing ones are skipped (their paths 404).
 PLUGIN_MODULES = ("apiserver.discovery", "apiserver.openapi")
@@ -69,14 +71,30 @@ class ConnectionCachingAuthenticator:
     A certificate is fixed for the life of a connection, so checking it on every
     request (parsing its validity dates costs tens of microseconds) is wasted work on
     keep-alive connections. The answer is kept in the connection's ``tls`` extension
-    dict until the certificate expires. Requests carrying an ``Authorization`` header
-    always go to the wrapped authenticator: their user may come from the token.
+    dict (one per connection, see ``apiserver.tls``) until the certificate expires.
+    Requests carrying an ``Authorization`` header always go to the wrapped
+    authenticator: their user may come from the token. Only users are remembered,
+    never a refusal, so a certificate that is not yet valid is asked about again.
     """
 
     _KEY = "kubesim.authenticated"
 
     def __init__(self, inner: Authenticator) -> None:
         self.inner = inner
+
+    def cached_user(self, scope: Scope, *, authorization: bool) -> Any:
+        """The user this connection's certificate was found to name, or None when the
+        request must be authenticated in full (no answer yet, expired, or a token)."""
+        if authorization:
+            return None
+        extensions = scope.get("extensions")
+        tls = extensions.get("tls") if extensions else None
+        if not isinstance(tls, dict):
+            return None
+        cached = tls.get(self._KEY)
+        if cached is not None and time.time() < cached[1]:
+            return cached[0]
+        return None
 
     async def authenticate(self, scope: Scope) -> Any:
         tls = (scope.get("extensions") or {}).get("tls")
@@ -179,8 +197,12 @@ class KubeApp:
         self.api = api
         self.metrics = metrics
         self.authenticator = authenticator
+        # A filter in front (``apiserver.filters``) named the user: read it, no await.
+        self._user_in_scope = bool(getattr(authenticator, "scope_provided", False))
         self.authorizer = authorizer
-        self.endpoints = ResourceEndpoints(api=api, on_watch_open=metrics.watch_opened, on_watch_close=metrics.watch_closed)
+        self.endpoints = ResourceEndpoints(
+            api=api, on_watch_open=metrics.watch_opened, on_watch_close=metrics.watch_closed
+        )
         self.inner = _inner_app(api=api, metrics=metrics, health=health, extra_routes=extra_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -191,17 +213,26 @@ class KubeApp:
         if _is_health(path):
             await self.inner(scope, receive, send)
             return
-        try:
-            user = await self.authenticator.authenticate(scope)
+        if self._user_in_scope:
+            user = scope.get(USER_SCOPE_KEY)
             if user is None:
-                raise Unauthorized()
-        except Exception as err:
-            await send_status(send, err)
-            return
-        query = requestinfo.parse_query(scope.get("query_string", b""))
-        info = requestinfo.parse(method=scope["method"], path=path, query=query)
-        scope[USER_SCOPE_KEY] = user
-        scope[REQUEST_INFO_SCOPE_KEY] = info
+                await send_status(send, Unauthorized())
+                return
+        else:
+            try:
+                user = await self.authenticator.authenticate(scope)
+                if user is None:
+                    raise Unauthorized()
+            except Exception as err:
+                await send_status(send, err)
+                return
+            scope[USER_SCOPE_KEY] = user
+        info: requestinfo.RequestInfo | None = scope.get(REQUEST_INFO_SCOPE_KEY)
+        query: dict[str, str] | None = scope.get(QUERY_SCOPE_KEY)
+        if info is None or query is None:
+            query = requestinfo.parse_query(scope.get("query_string", b""))
+            info = requestinfo.parse(method=scope["method"], path=path, query=query)
+            scope[REQUEST_INFO_SCOPE_KEY] = info
         resource_request = info.is_resource_request and bool(info.resource)
         metrics = self.metrics
         verb = info.verb
@@ -222,14 +253,13 @@ class KubeApp:
                 await self.inner(scope, receive, send)
         finally:
             if resource_request:
-                metrics.end(verb=verb, resource=info.resource, code=code, seconds=time.perf_counter() - started)
+                metrics.end(
+                    verb=verb, resource=info.resource, code=code, seconds=time.perf_counter() - started
+                )
 
 
 def _is_health(path: str) -> bool:
-    for prefix in HEALTH_PATHS:
-        if path == prefix or path.startswith(prefix + "/"):
-            return True
-    return False
+    return path.startswith(HEALTH_PATHS) and any(path == p or path.startswith(p + "/") for p in HEALTH_PATHS)
 
 
 def _per_connection(authenticator: Authenticator) -> Authenticator:

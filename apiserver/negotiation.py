@@ -42,6 +42,7 @@ Encoder = Callable[[Any], bytes]
 
 # -- YAML that reads as Kubernetes' sigs.k8s.io/yaml does --------------------------------
 
+
 class _KubeYAMLLoader(yaml.SafeLoader):
     """SafeLoader without the timestamp resolver: ``2024-01-01T00:00:00Z`` stays the string
     Kubernetes would see, not a Python datetime that JSON cannot hold."""
@@ -77,7 +78,9 @@ def decode_yaml(body: bytes) -> Any:
     except yaml.YAMLError as err:
         raise BadRequest(f"error converting YAML to JSON: {_one_line(str(err))}") from None
     if len(docs) > 1:
-        raise BadRequest("error converting YAML to JSON: the body holds more than one YAML document; send one object")
+        raise BadRequest(
+            "error converting YAML to JSON: the body holds more than one YAML document; send one object"
+        )
     return _json_keys(docs[0]) if docs else None
 
 
@@ -112,6 +115,7 @@ def register_decoder(media_type: str, decoder: Decoder) -> None:
 def register_encoder(media_type: str, encoder: Encoder) -> None:
     """Offer responses in ``media_type`` to clients that ask for it."""
     _encoders[media_type] = encoder
+    _NEGOTIATED.clear()  # an Accept header refused or answered otherwise before may now be served
 
 
 def base_media_type(content_type: str) -> str:
@@ -142,9 +146,11 @@ def decode_patch(*, patch_type: str, body: bytes) -> Any:
         raise BadRequest(f"error decoding patch: {err}") from None
 
 
-def unsupported_patch_type(content_type: str, *, allowed: Collection[str] = PATCH_TYPES) -> UnsupportedMediaType:
+def unsupported_patch_type(
+    content_type: str, *, allowed: Collection[str] = PATCH_TYPES
+) -> UnsupportedMediaType:
     return UnsupportedMediaType(
-        f'the body of the request was in an unknown format - accepted media types include: {", ".join(allowed)} '
+        f"the body of the request was in an unknown format - accepted media types include: {', '.join(allowed)} "
         f'(got "{content_type}")'
     )
 
@@ -233,6 +239,12 @@ def _media_for(rng: MediaRange, *, streaming: bool) -> str | None:
     return media if media in _encoders else None
 
 
+# Answers for resource endpoints by (Accept, streaming): clients send the same few Accept
+# headers on every request (kubectl's table request, client-go's JSON or protobuf).
+_NEGOTIATED: dict[tuple[str, bool], Output] = {}
+_NEGOTIATED_MAX = 256
+
+
 def negotiate(
     accept: str,
     *,
@@ -243,6 +255,19 @@ def negotiate(
     alternatives this endpoint can produce; entries asking for others are skipped."""
     if not accept:
         return DEFAULT_OUTPUT
+    if as_kinds is not RESOURCE_AS_KINDS:
+        return _negotiate(accept, as_kinds=as_kinds, streaming=streaming)
+    key = (accept, streaming)
+    found = _NEGOTIATED.get(key)
+    if found is None:
+        found = _negotiate(accept, as_kinds=as_kinds, streaming=streaming)  # a refusal raises: not kept
+        if len(_NEGOTIATED) >= _NEGOTIATED_MAX:
+            _NEGOTIATED.clear()
+        _NEGOTIATED[key] = found
+    return found
+
+
+def _negotiate(accept: str, *, as_kinds: Collection[tuple[str, str, str]], streaming: bool) -> Output:
     for rng in parse_accept(accept):
         media = _media_for(rng, streaming=streaming)
         if media is None:

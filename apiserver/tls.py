@@ -52,7 +52,8 @@ from cryptography import x509
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from apiserver.limits import MAX_HEADER_BYTES, HeaderLimitedHttpTools
+from apiserver.httpcycle import CycleHttpTools
+from apiserver.limits import MAX_HEADER_BYTES
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Any]
@@ -124,8 +125,17 @@ def tls_extension(ssl_object: ssl.SSLObject, *, config: _Config) -> dict[str, An
     return ext
 
 
+TRANSPORT_EXTENSION = "kubesim.transport"
+"""The connection's asyncio transport, for handlers that stream a chunked response by
+writing it themselves (the watch fan-out): after ``http.response.start`` uvicorn's
+httptools protocol writes each body chunk straight to the transport, so direct writes
+stay in order as long as the handler is the only writer and still ends the response
+through ASGI (``more_body: False``)."""
+
+
 class _WithExtensions:
-    """The app as one connection sees it: every request scope gets the connection's extensions."""
+    """The app as one connection sees it: every request scope gets the connection's
+    extensions (TLS identity, the shutdown event, the transport)."""
 
     __slots__ = ("app", "extensions")
 
@@ -142,12 +152,17 @@ def _wrap_app(app: Any, transport: asyncio.BaseTransport, config: uvicorn.Config
     if not isinstance(config, _Config) or ssl_object is None:
         return app
     return _WithExtensions(
-        app, {"tls": tls_extension(ssl_object, config=config), SHUTDOWN_EXTENSION: config.shutting_down}
+        app,
+        {
+            "tls": tls_extension(ssl_object, config=config),
+            SHUTDOWN_EXTENSION: config.shutting_down,
+            TRANSPORT_EXTENSION: transport,
+        },
     )
 
 
 # asyncio calls connection_made after the handshake, so the peer certificate is known.
-class HttpToolsTLSProtocol(HeaderLimitedHttpTools):
+class HttpToolsTLSProtocol(CycleHttpTools):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.app = _wrap_app(self.app, transport, self.config)

@@ -35,9 +35,13 @@ class Plugin(Protocol):
 
     def bind(self, api: Any) -> None: ...
 
-    async def mutate(self, *, ctx: Context, operation: Operation, obj: Obj | None, old: Obj | None) -> None: ...
+    async def mutate(
+        self, *, ctx: Context, operation: Operation, obj: Obj | None, old: Obj | None
+    ) -> None: ...
 
-    async def validate(self, *, ctx: Context, operation: Operation, obj: Obj | None, old: Obj | None) -> None: ...
+    async def validate(
+        self, *, ctx: Context, operation: Operation, obj: Obj | None, old: Obj | None
+    ) -> None: ...
 
 
 class Base:
@@ -64,7 +68,9 @@ class AdmissionChain:
 
     def __init__(self, plugins: Sequence[Plugin]) -> None:
         self.plugins = tuple(plugins)
-        self._by_resource: dict[tuple[str, str], tuple[Plugin, ...]] = {}
+        # Per (group, resource): the plugins whose mutate, and those whose validate, do
+        # something — a plugin that keeps Base's no-op is not awaited for nothing.
+        self._by_resource: dict[tuple[str, str], tuple[tuple[Plugin, ...], tuple[Plugin, ...]]] = {}
 
     @property
     def names(self) -> list[str]:
@@ -74,21 +80,29 @@ class AdmissionChain:
         for plugin in self.plugins:
             plugin.bind(api)
 
-    def _for(self, ctx: Context) -> tuple[Plugin, ...]:
+    def _for(self, ctx: Context) -> tuple[tuple[Plugin, ...], tuple[Plugin, ...]]:
         key = (ctx.info.group, ctx.info.resource)
         found = self._by_resource.get(key)
         if found is None:
-            found = tuple(p for p in self.plugins if key in p.resources or ("*", "*") in p.resources)
-            self._by_resource[key] = found
+            plugins = [p for p in self.plugins if key in p.resources or ("*", "*") in p.resources]
+            found = self._by_resource[key] = (
+                tuple(p for p in plugins if _overrides(p, "mutate")),
+                tuple(p for p in plugins if _overrides(p, "validate")),
+            )
         return found
 
     async def mutate(self, *, ctx: Context, operation: Operation, obj: Obj | None, old: Obj | None) -> None:
-        for plugin in self._for(ctx):
+        for plugin in self._for(ctx)[0]:
             await plugin.mutate(ctx=ctx, operation=operation, obj=obj, old=old)
 
     async def validate(self, *, ctx: Context, operation: Operation, obj: Obj | None, old: Obj | None) -> None:
-        for plugin in self._for(ctx):
+        for plugin in self._for(ctx)[1]:
             await plugin.validate(ctx=ctx, operation=operation, obj=obj, old=old)
+
+
+def _overrides(plugin: Plugin, method: str) -> bool:
+    """False when ``plugin`` inherits ``Base``'s do-nothing ``method``."""
+    return getattr(type(plugin), method, None) is not getattr(Base, method)
 
 
 def object_name(ctx: Context, obj: Obj | None) -> str:
