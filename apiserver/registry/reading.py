@@ -183,28 +183,6 @@ async def _from_storage(
     return ListPage(items=items, resource_version=str(result.revision), continue_token=token)
 
 
-class _Prefixed:
-    """A watcher preceded by a few ready-made events (the initial listing of a
-    ``sendInitialEvents`` watch and its closing bookmark)."""
-
-    def __init__(self, *, first: list[CacheEvent], watcher: EventStream) -> None:
-        self._first = first
-        self._watcher = watcher
-        self._rest = watcher.__aiter__()
-
-    def __aiter__(self) -> _Prefixed:
-        return self
-
-    async def __anext__(self) -> CacheEvent:
-        if self._first:
-            return self._first.pop(0)
-        return await self._rest.__anext__()
-
-    def close(self) -> None:
-        self._first.clear()
-        self._watcher.close()
-
-
 async def watch_objects(store: ResourceStore, *, ctx: Context, options: ListOptions) -> EventStream:
     cacher = store.cacher
     info = store.info
@@ -235,7 +213,8 @@ async def watch_objects(store: ResourceStore, *, ctx: Context, options: ListOpti
             field_selector=field,
             allow_bookmarks=options.allow_bookmarks,
         )
-        return _Prefixed(first=first, watcher=watcher)
+        watcher.prepend(first)
+        return watcher
     if rv is None and options.send_initial_events is False:
         revision = cacher.revision  # "start at most recent", no initial state
     else:

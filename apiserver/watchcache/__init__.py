@@ -7,8 +7,9 @@ listing or resume from a revision — without touching storage. Objects handed o
 shared and read-only; callers must not mutate them.
 
 Modules: ``cacher`` (list-and-watch loop, public API), ``dispatch`` (who hears about a
-change, slow-watcher budget), ``watcher`` (a client's buffer), ``store`` (indexed
-objects), ``history`` (resume window), ``events`` (what is held and handed out).
+change, slow-watcher budget), ``watcher`` (a client's buffer, or the sink a server
+pushes its events to), ``store`` (indexed objects), ``history`` (resume window),
+``events`` (what is held and handed out).
 """
 
 from apiserver.watchcache.cacher import Cacher

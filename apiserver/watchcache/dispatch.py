@@ -74,6 +74,9 @@ class Registry:
     def __len__(self) -> int:
         return sum(1 for _ in self.all())
 
+    def count_slow(self) -> None:
+        self.stats.closed_slow += 1
+
     def add(self, watcher: Watcher) -> None:
         if watcher.index_value is not None:
             self._by_index.setdefault(watcher.index_value, set()).add(watcher)
@@ -162,9 +165,7 @@ class Registry:
                 fitted = await watcher.wait_for_room(within=remaining)
                 remaining = max(0.0, remaining - (_loop_time() - started))
                 if not fitted or not watcher.offer(event):
-                    if not watcher.done:
-                        self.stats.closed_slow += 1
-                        watcher.terminate(SLOW_REASON)
+                    watcher.terminate_slow(SLOW_REASON)
                     continue
             self.stats.delivered += 1
         budget.give_back(remaining)

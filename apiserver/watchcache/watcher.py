@@ -10,16 +10,36 @@ Ending a watcher has two flavours. ``close()`` is the client hanging up: anythin
 buffered is dropped. ``terminate()`` is the server ending the watch (slow client, relist,
 shutdown): the client first receives what was already buffered, all of it consistent,
 then the iteration ends, so a client resuming from its last revision loses nothing.
+
+Push mode. Waking one reader task per event per watcher is what limits an HTTP server
+fanning out to thousands of watches, so a server may instead ``attach`` a ``Sink`` once
+the initial events are out (``initial_batch``): from then on ``offer`` hands each event
+straight to the sink, which batches and writes it (see ``apiserver.endpoints.flusher``),
+and the end of the watch is reported to the sink instead of to a reader. In push mode
+the buffer and its capacity play no part: the sink bounds what a slow client may hold.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
 from collections.abc import Callable, Iterator
 from types import TracebackType
+from typing import Protocol
 
 from apiserver.watchcache.events import CacheEvent, Predicate
+
+
+class Sink(Protocol):
+    """Where a push-mode watcher's events go (``Watcher.attach``)."""
+
+    def push(self, event: CacheEvent) -> None:
+        """Take one more event, in order. Must not block or await."""
+
+    def end(self, *, deliver: bool) -> None:
+        """The watch is over: ``deliver`` is True when the server ended it (what was
+        pushed still goes out), False when the client hung up (drop it)."""
 
 
 class Watcher:
@@ -34,7 +54,9 @@ class Watcher:
         "_forget",
         "_initial",
         "_loop",
+        "_on_slow",
         "_room",
+        "_sink",
         "_waiter",
         "after",
         "allow_bookmarks",
@@ -56,6 +78,7 @@ class Watcher:
         namespace: str,
         index_value: str | None,
         forget: Callable[[Watcher], None],
+        on_slow: Callable[[], None] | None = None,
     ) -> None:
         self.predicate = predicate
         self.after = after
@@ -71,14 +94,21 @@ class Watcher:
         self._initial = initial
         self._buffer: deque[CacheEvent] = deque()
         self._forget = forget
+        self._on_slow = on_slow
         self._loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
+        self._sink: Sink | None = None
 
     # -- the cacher's side -------------------------------------------------------------
 
     def offer(self, event: CacheEvent) -> bool:
-        """Buffer ``event`` unless full; wakes a waiting reader. False when full."""
+        """Buffer ``event`` unless full; wakes a waiting reader. False when full.
+        In push mode the event goes to the sink, which always takes it."""
+        sink = self._sink
+        if sink is not None:
+            sink.push(event)
+            return True
         buffer = self._buffer
         if len(buffer) >= self._capacity:
             return False
@@ -115,6 +145,14 @@ class Watcher:
         self.reason = reason
         self._forget(self)
         self._wake()
+        if self._sink is not None:
+            self._sink.end(deliver=True)
+
+    def terminate_slow(self, reason: str) -> None:
+        """``terminate`` because the client does not keep up (counted by the cache)."""
+        if not self.done and self._on_slow is not None:
+            self._on_slow()
+        self.terminate(reason)
 
     # -- the client's side -------------------------------------------------------------
 
@@ -126,6 +164,48 @@ class Watcher:
             self.done = True
             self._forget(self)
         self._wake()
+        if self._sink is not None:
+            self._sink.end(deliver=False)
+
+    # -- push mode ---------------------------------------------------------------------
+
+    def initial_batch(self, limit: int) -> list[CacheEvent]:
+        """Up to ``limit`` further events of the initial listing or replay; [] once it
+        is exhausted (or the watcher was closed). The server writes these with flow
+        control before it ``attach``es a sink, so a large listing cannot pile up in a
+        connection's write buffer."""
+        initial = self._initial
+        if initial is None:
+            return []
+        batch = list(itertools.islice(initial, max(1, limit)))
+        if not batch:
+            self._initial = None
+        return batch
+
+    def attach(self, sink: Sink) -> None:
+        """Switch to push mode. Call once ``initial_batch`` returned []: whatever live
+        events are buffered go to the sink first, in order, then every later one. If
+        the watch has already ended, the sink is told at once."""
+        if self._initial is not None:
+            raise RuntimeError("attach() before the initial events were taken")
+        buffered, self._buffer = self._buffer, deque()
+        self._sink = sink
+        for event in buffered:
+            sink.push(event)
+        # A dispatch waiting for room in the (now empty) buffer can go on: its offer
+        # lands in the sink.
+        room = self._room
+        if room is not None and not room.done():
+            room.set_result(None)
+        if self.done:
+            sink.end(deliver=True)  # a close() already dropped what it had to
+
+    def prepend(self, events: list[CacheEvent]) -> None:
+        """Deliver ``events`` before anything else (the initial listing of a
+        ``sendInitialEvents`` watch and its closing bookmark)."""
+        if events:
+            rest = self._initial
+            self._initial = iter(events) if rest is None else itertools.chain(events, rest)
 
     def __aiter__(self) -> Watcher:
         return self
