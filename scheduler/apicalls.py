@@ -18,7 +18,6 @@ from kube.client import Client
 from kube.errors import NotFound
 from kube.resources import ResourceInfo, default_registry
 from scheduler.framework.podinfo import PodInfo
-from scheduler.transport import JsonRequester
 
 log = logging.getLogger(__name__)
 _REGISTRY = default_registry()
@@ -35,10 +34,8 @@ def condition_changed(pod: Obj, condition: Obj) -> bool:
 
 
 class ApiCalls:
-    def __init__(self, client: Client, *, requester: JsonRequester | None = None) -> None:
-        """``requester`` sends the Bindings (one per pod) without httpx's overhead."""
+    def __init__(self, client: Client) -> None:
         self.client = client
-        self.requester = requester
 
     async def bind(self, pod: PodInfo, node_name: str, *, annotations: dict[str, str] | None = None) -> Obj:
         metadata: Obj = {"name": pod.name, "namespace": pod.namespace, "uid": pod.uid}
@@ -50,10 +47,6 @@ class ApiCalls:
             "metadata": metadata,
             "target": {"apiVersion": "v1", "kind": "Node", "name": node_name},
         }
-        if self.requester is not None:
-            path = PODS.path(namespace=pod.namespace, name=pod.name, subresource="binding")
-            await self.requester.request("POST", path, body, resource="pods", name=pod.name, decode=False)
-            return {}
         return await self.client.post_subresource(
             PODS, name=pod.name, namespace=pod.namespace, subresource="binding", body=body
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import socket
 import uuid
@@ -31,12 +32,12 @@ from scheduler.eventhandlers import EventHandlers, PriorityResolver
 from scheduler.explain import DecisionStore
 from scheduler.recorder import EventRecorder
 from scheduler.scheduler import Scheduler
-from scheduler.transport import JsonRequester, LeanTransport, Pool
 
 log = logging.getLogger("scheduler")
 _REGISTRY = default_registry()
 NON_TERMINAL_PODS = "status.phase!=Succeeded,status.phase!=Failed"
 OPTIONAL_SYNC_TIMEOUT = 10.0
+USER_AGENT = "kubesim-scheduler/0.1.0"
 
 
 def _info(resource: str, group: str = "") -> ResourceInfo | None:
@@ -96,10 +97,8 @@ def resolve_config(options: Options) -> SchedulerConfig:
     return config
 
 
-def make_client(kubeconfig: str, *, qps: float, burst: int) -> tuple[Client, Pool]:
-    cfg = load_kubeconfig(kubeconfig or None)
-    pool = Pool(ssl_context=cfg.ssl_context())
-    return Client(cfg, qps=qps, burst=burst, transport=LeanTransport(pool=pool)), pool
+def make_client(kubeconfig: str, *, qps: float, burst: int) -> Client:
+    return Client(load_kubeconfig(kubeconfig or None), qps=qps, burst=burst, user_agent=USER_AGENT)
 
 
 class App:
@@ -108,7 +107,7 @@ class App:
         self.config = resolve_config(options)
         self.identity = f"{socket.gethostname()}_{uuid.uuid4()}"
         qps, burst = self.config.qps, self.config.burst
-        self.client, pool = make_client(self.config.kubeconfig, qps=qps, burst=burst)
+        self.client = make_client(self.config.kubeconfig, qps=qps, burst=burst)
         self.factory = SharedInformerFactory(self.client)
         pods = self.factory.informer_for(_required("pods"), field_selector=NON_TERMINAL_PODS)
         nodes = self.factory.informer_for(_required("nodes"))
@@ -132,15 +131,16 @@ class App:
             self.optional.append(informer)
             listers[name] = informer.store
             self.informers[name] = informer
-        # Events have their own rate limit, so they never delay a binding (as
-        # kube-scheduler's separate event clientset); both share the connections.
-        binder = JsonRequester(self.client.config, qps=qps, burst=burst, pool=pool)
-        events = JsonRequester(self.client.config, qps=qps, burst=burst, pool=pool, max_in_flight=4)
-        self.recorder = EventRecorder(events, component="default-scheduler", instance=self.identity)
+        # Events have their own client and rate limit, so they never delay a binding (as
+        # kube-scheduler's separate event clientset).
+        self.events_client = make_client(self.config.kubeconfig, qps=qps, burst=burst)
+        self.recorder = EventRecorder(
+            self.events_client, component="default-scheduler", instance=self.identity
+        )
         self.decisions = DecisionStore(max_decisions=options.max_decisions)
         self.scheduler: Scheduler = build_scheduler(
             self.config,
-            api=ApiCalls(self.client, requester=binder),
+            api=ApiCalls(self.client),
             recorder=self.recorder,
             listers=listers,
             decisions=self.decisions,
@@ -190,6 +190,11 @@ class App:
                 log.warning("going on without synced caches for %s", ", ".join(waiting))
             cache = self.scheduler.cache
             log.info("caches synced: %d nodes, %d pods", cache.node_count(), cache.pod_count())
+            # The synced caches are most of the heap and live long: keep the cyclic GC's
+            # full collections from walking them again and again (they are freed by
+            # reference counting when replaced, as before).
+            gc.collect()
+            gc.freeze()
             le = self.config.leader_election
             if not le.leader_elect:
                 log.info("ready: scheduling (leader election disabled) as %s", self.identity)
@@ -236,6 +241,7 @@ class App:
         await self.debug.stop()
         await self.factory.shutdown()
         await self.client.close()
+        await self.events_client.close()
 
 
 async def main_async(options: Options) -> int:

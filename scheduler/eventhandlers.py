@@ -100,8 +100,12 @@ class EventHandlers:
             if not assigned(old):
                 # Bound (by us or anyone): out of the queue, into the cache.
                 meta = old.get("metadata") or {}
-                s.queue.delete_key(f"{meta.get('namespace')}/{meta.get('name')}", str(meta.get("uid") or ""))
-                self.on_pod_add(new)
+                uid = str(meta.get("uid") or "")
+                s.queue.delete_key(f"{meta.get('namespace')}/{meta.get('name')}", uid)
+                assumed = s.cache.get_pod(uid) if s.cache.is_assumed(uid) else None
+                info = assumed.confirmed(new, priority=self.priority(new)) if assumed is not None else None
+                s.cache.add_pod(info or self.pod_info(new))
+                s.queue.move_all_to_active_or_backoff(ASSIGNED_POD_ADD, None, new)
                 return
             new_info = self.pod_info(new)
             old_info = s.cache.get_pod(new_info.uid) or self.pod_info(old)

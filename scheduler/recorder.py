@@ -22,13 +22,17 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from kube import meta
+from kube.client import Client
 from kube.errors import NotFound
 from kube.resources import default_registry
-from scheduler.transport import JsonRequester
 
 log = logging.getLogger(__name__)
 EVENTS = default_registry().lookup("events")[0]
 MAX_BUFFER = 1000
+WORKERS = 16
+"""Events sent at once. Each waits its turn at the API server behind the bindings; with
+too few, a scheduler binding hundreds of pods a second fills the buffer and drops most
+of its Scheduled events."""
 AGGREGATION_WINDOW = 600.0
 MAX_TRACKED = 4096
 NOTE_LENGTH_LIMIT = 1024
@@ -43,14 +47,15 @@ def truncate_message(message: str) -> str:
 
 class EventRecorder:
     def __init__(
-        self, requester: JsonRequester | None, *, component: str, instance: str = "", workers: int = 4
+        self, client: Client | None, *, component: str, instance: str = "", workers: int = WORKERS
     ) -> None:
-        """``requester`` sends the Events (None: record nothing, as in unit tests)."""
-        self.requester = requester
+        """``client`` sends the Events (None: record nothing, as in unit tests)."""
+        self.client = client
         self.component = component
         self.instance = instance or f"{component}-{uuid.uuid4().hex[:8]}"
         self.workers = workers
         self.dropped = 0
+        self.failed = 0
         self.sent = 0
         self._buffer: deque[tuple[Obj, str, str, str, str, Obj | None, str]] = deque()
         self._wakeup = asyncio.Event()
@@ -74,13 +79,15 @@ class EventRecorder:
         if len(self._buffer) >= MAX_BUFFER:
             self._buffer.popleft()
             self.dropped += 1
+            if self.dropped & (self.dropped - 1) == 0:  # 1, 2, 4, 8, ...: visible, not a flood
+                log.warning("the API server is not keeping up with events: %d dropped so far", self.dropped)
         item = (obj, type, reason, truncate_message(message), action, related, component or self.component)
         self._buffer.append(item)
         self._idle.clear()
         self._wakeup.set()
 
     def start(self) -> None:
-        if self.requester is None or self._tasks:
+        if self.client is None or self._tasks:
             return
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -109,7 +116,9 @@ class EventRecorder:
                 await self._send(*item)
                 self.sent += 1
             except Exception as err:  # an event is best effort
-                log.debug("could not record event %s: %s", item[2], err)
+                self.failed += 1
+                level = logging.WARNING if self.failed & (self.failed - 1) == 0 else logging.DEBUG
+                log.log(level, "could not record event %s (%d failed so far): %s", item[2], self.failed, err)
             finally:
                 self._sending -= 1
                 if not self._buffer and not self._sending:
@@ -118,7 +127,7 @@ class EventRecorder:
     async def _send(
         self, obj: Obj, type: str, reason: str, message: str, action: str, related: Obj | None, component: str
     ) -> None:
-        assert self.requester is not None
+        assert self.client is not None
         m = obj.get("metadata") or {}
         namespace = str(m.get("namespace") or "default")
         key = (str(m.get("uid") or ""), reason, message)
@@ -128,11 +137,9 @@ class EventRecorder:
         if previous is not None and now_wall - previous[3] < AGGREGATION_WINDOW:
             name, first, count, _ = previous
             try:
-                await self.requester.request(
-                    "PATCH", EVENTS.path(namespace=namespace, name=name),
-                    {"count": count + 1, "lastTimestamp": stamp},
-                    content_type="application/merge-patch+json", resource="events", name=name, decode=False,
-                )  # fmt: skip
+                await self.client.patch(
+                    EVENTS, name=name, namespace=namespace, patch={"count": count + 1, "lastTimestamp": stamp}
+                )
                 self._remember(key, (name, first, count + 1, now_wall))
                 return
             except NotFound:
@@ -168,9 +175,7 @@ class EventRecorder:
                 "apiVersion": "v1", "kind": "Pod", "namespace": str(rm.get("namespace") or ""),
                 "name": str(rm.get("name") or ""), "uid": str(rm.get("uid") or ""),
             }  # fmt: skip
-        await self.requester.request(
-            "POST", EVENTS.path(namespace=namespace), body, resource="events", name=name
-        )
+        await self.client.create(EVENTS, body, namespace=namespace)
         self._remember(key, (name, stamp, 1, now_wall))
 
     def _remember(self, key: tuple[str, str, str], value: tuple[str, str, int, float]) -> None:

@@ -2,6 +2,8 @@
 
 ``from kube.client import Client`` is all most components need; the clock, rate
 limiter and retry policy are importable from their modules for tests and tuning.
+Underneath, the client speaks HTTP/1.1 itself (``transport`` over ``pool``, framing
+in ``http1``); ``wire`` holds what every request goes through.
 """
 
 from kube.client.clock import Clock, FakeClock, RealClock

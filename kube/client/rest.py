@@ -27,7 +27,7 @@ from kube.client.clock import Clock
 from kube.client.errors import error_from_response
 from kube.client.retry import RetryPolicy
 from kube.client.watch import WatchStream
-from kube.client.wire import DEFAULT_USER_AGENT, JSON, Wire
+from kube.client.wire import DEFAULT_USER_AGENT, JSON, Answer, Wire
 from kube.errors import Expired
 from kube.kubeconfig import ClientConfig, load_kubeconfig
 from kube.resources import ResourceInfo
@@ -347,7 +347,7 @@ class Client:
         read = None if timeout_seconds is None else float(timeout_seconds) + 30.0
         timeout = httpx.Timeout(self._wire.timeout.connect or 10.0, read=read, write=self._wire.timeout.write)
 
-        async def open_stream() -> httpx.Response:
+        async def open_stream() -> Answer:
             response = await self._wire.send("GET", path, params=params, stream=True, http_timeout=timeout)
             if not response.is_success:
                 await response.aread()

@@ -18,11 +18,19 @@ Retrying is only safe when the server cannot have acted on the request twice. So
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 
 from kube.client.clock import Clock, RealClock
+
+
+class _WithHeaders(Protocol):
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 MAX_RETRY_AFTER = 60.0
@@ -97,7 +105,7 @@ class RetryPolicy:
         return isinstance(error, httpx.TransportError) and method.upper() in IDEMPOTENT
 
 
-def retry_after(response: httpx.Response, body: object = None) -> float | None:
+def retry_after(response: _WithHeaders, body: object = None) -> float | None:
     """Seconds from ``Retry-After`` (or the Status' ``details.retryAfterSeconds``), if any."""
     header = response.headers.get("retry-after", "").strip()
     seconds: float | None = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
@@ -52,7 +52,14 @@ def decode_event(line: bytes | str) -> WatchEvent:
     return WatchEvent(kind, obj)
 
 
-Opener = Callable[[], Awaitable[httpx.Response]]
+class Lines(Protocol):
+    """A streamed response: ``httpx.Response`` or :class:`kube.client.transport.Response`."""
+
+    def aiter_lines(self) -> AsyncIterator[str] | AsyncIterator[bytes]: ...
+    async def aclose(self) -> None: ...
+
+
+Opener = Callable[[], Awaitable[Lines]]
 
 
 class WatchStream(AsyncIterator[WatchEvent]):
@@ -68,7 +75,7 @@ class WatchStream(AsyncIterator[WatchEvent]):
         self._opener = opener
         self._method = method
         self._url = url
-        self._response: httpx.Response | None = None
+        self._response: Lines | None = None
         self._events: AsyncGenerator[WatchEvent, None] | None = None
         self._closed = False
 
@@ -80,7 +87,7 @@ class WatchStream(AsyncIterator[WatchEvent]):
             self._events = self._read(self._response)
         return self._events
 
-    async def _read(self, response: httpx.Response) -> AsyncGenerator[WatchEvent, None]:
+    async def _read(self, response: Lines) -> AsyncGenerator[WatchEvent, None]:
         try:
             async for line in response.aiter_lines():
                 if line.strip():

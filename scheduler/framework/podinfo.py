@@ -189,6 +189,23 @@ class PodInfo:
         out.node_name = node_name
         return out
 
+    def confirmed(self, pod: Obj, *, priority: int) -> PodInfo | None:
+        """This assumed pod's parse reused for ``pod``, the bound version the informer
+        delivered, when the binding changed nothing parsed (the spec but for the node
+        name we assumed, and the labels); None when it must be parsed anew."""
+        meta: Obj = pod.get("metadata") or {}
+        if pod.get("spec") != self.pod.get("spec") or (meta.get("labels") or {}) != self.labels:
+            return None
+        out = PodInfo.__new__(PodInfo)
+        for slot in PodInfo.__slots__:
+            object.__setattr__(out, slot, getattr(self, slot))
+        status: Obj = pod.get("status") or {}
+        out.pod = pod
+        out.priority = priority
+        out.deleting = meta.get("deletionTimestamp") is not None
+        out.start_time = str(status.get("startTime") or meta.get("creationTimestamp") or "")
+        return out
+
     def _parse_affinity(self, affinity: Obj) -> None:
         ns, labels = self.namespace, self.labels
         required = "requiredDuringSchedulingIgnoredDuringExecution"

@@ -32,7 +32,7 @@ from kube.resources import ResourceInfo
 from .. import strategies
 from ..context import Context
 from ..options import DeleteOptions
-from ..store import ResourceStore, copy_obj
+from ..store import ResourceStore
 from ..strategy import Obj, Strategy
 from ..subresources import Reply, SubresourceRequest
 
@@ -151,8 +151,12 @@ async def bind(*, pods: ResourceStore, ctx: Context, binding: Obj) -> Obj:
     async def assign(current: Obj | None) -> Obj:
         if not current:
             raise NotFound.of(resource="pods", name=name)
-        pod = copy_obj(current)
-        pod_meta = pod["metadata"]
+        # Copy only what the binding changes (metadata, spec, status and its conditions):
+        # the store compares the result with ``current``, so neither may share a changed
+        # level, but the containers and the rest can be shared — a deep copy of the
+        # whole pod cost more than the rest of the transform.
+        pod = dict(current)
+        pod_meta = pod["metadata"] = dict(current.get("metadata") or {})
         if want_uid and want_uid != pod_meta.get("uid"):
             raise _Refused(
                 Conflict.of(
@@ -164,7 +168,7 @@ async def bind(*, pods: ResourceStore, ctx: Context, binding: Obj) -> Obj:
             )
         if want_rv and str(want_rv) != str(pod_meta.get("resourceVersion")):
             raise _Refused(Conflict.of(resource="pods", name=name))
-        spec = pod.setdefault("spec", {})
+        spec = pod["spec"] = dict(current.get("spec") or {})
         if pod_meta.get("deletionTimestamp"):
             raise _Refused(
                 binding_conflict(name=name, err=f"pod {name} is being deleted, cannot be assigned to a host")
@@ -180,9 +184,10 @@ async def bind(*, pods: ResourceStore, ctx: Context, binding: Obj) -> Obj:
         spec["nodeName"] = node
         if annotations:
             pod_meta["annotations"] = {**(pod_meta.get("annotations") or {}), **annotations}
-        status = pod.get("status")
-        if not isinstance(status, dict):
-            status = pod["status"] = {}
+        old_status = current.get("status")
+        status = pod["status"] = dict(old_status) if isinstance(old_status, dict) else {}
+        if isinstance(status.get("conditions"), list):
+            status["conditions"] = list(status["conditions"])  # set_condition replaces an item
         set_condition(status, type_="PodScheduled", value="True", now=kmeta.now())
         return pod
 
