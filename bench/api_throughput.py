@@ -60,6 +60,8 @@ import httpx
 import orjson
 
 REPO = Path(__file__).resolve().parents[1]
+# The repository first, so ``apiserver`` is the package and not bench/apiserver.py.
+sys.path.insert(0, str(REPO))
 
 from leanhttp import Connection, process_cpu  # noqa: E402
 

@@ -41,6 +41,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+# The repository first, so ``apiserver`` is the package and not bench/apiserver.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import aetcd
 import orjson
 

@@ -35,6 +35,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+# The repository first, so ``apiserver`` is the package and not bench/apiserver.py.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
 from apiserver.storage import Storage, open_storage
 from apiserver.watchcache import Cacher, Watcher
 from kube.fields import object_fields
