@@ -155,36 +155,50 @@ def parse(text: str) -> FieldSelector:
 _Extract = Callable[[Mapping[str, Any]], str]
 
 
-def _get(obj: Mapping[str, Any], path: str) -> Any:
+def _get(obj: Mapping[str, Any], parts: tuple[str, ...]) -> Any:
+    # The watch cache runs this for every field of every event, so the path is split
+    # once (by the builders below) and plain dicts, which is what stored objects are,
+    # skip the slower ABC isinstance check.
     value: Any = obj
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
+    for part in parts:
+        if type(value) is dict or isinstance(value, Mapping):
+            value = value.get(part)
+        else:
+            return None
     return value
 
 
 def _text(path: str) -> _Extract:
-    return lambda obj: str(_get(obj, path) or "")
+    parts = tuple(path.split("."))
+    return lambda obj: str(_get(obj, parts) or "")
 
 
 def _flag(path: str) -> _Extract:
     # Go formats the bool; an absent one is false.
-    return lambda obj: "true" if _get(obj, path) is True else "false"
+    parts = tuple(path.split("."))
+    return lambda obj: "true" if _get(obj, parts) is True else "false"
 
 
 def _count(path: str) -> _Extract:
     # Go formats the integer; an absent one is 0.
-    return lambda obj: str(int(_get(obj, path) or 0))
+    parts = tuple(path.split("."))
+    return lambda obj: str(int(_get(obj, parts) or 0))
+
+
+_POD_IPS: Final = ("status", "podIPs")
+_POD_IP: Final = ("status", "podIP")
+_SOURCE_COMPONENT: Final = ("source", "component")
 
 
 def _pod_ip(obj: Mapping[str, Any]) -> str:
     # Kubernetes reads the first of status.podIPs; v1 clients may send only status.podIP.
-    ips = _get(obj, "status.podIPs") or []
+    ips = _get(obj, _POD_IPS) or []
     first = ips[0].get("ip") if ips and isinstance(ips[0], Mapping) else None
-    return str(first or _get(obj, "status.podIP") or "")
+    return str(first or _get(obj, _POD_IP) or "")
 
 
 def _event_source(obj: Mapping[str, Any]) -> str:
-    return str(_get(obj, "source.component") or obj.get("reportingComponent") or "")
+    return str(_get(obj, _SOURCE_COMPONENT) or obj.get("reportingComponent") or "")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

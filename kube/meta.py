@@ -276,11 +276,14 @@ def _validate_managed_fields(entries: Sequence[Mapping[str, Any]], path: str) ->
 
 
 def _validate_common(meta: Mapping[str, Any], path: str) -> list[FieldError]:
-    return [
-        *validate_labels(meta.get("labels"), f"{path}.labels"),
-        *validate_annotations(meta.get("annotations"), f"{path}.annotations"),
-        *validate_owner_references(meta.get("ownerReferences"), f"{path}.ownerReferences"),
-    ]
+    errors: list[FieldError] = []
+    if labels := meta.get("labels"):
+        errors.extend(validate_labels(labels, f"{path}.labels"))
+    if annotations := meta.get("annotations"):
+        errors.extend(validate_annotations(annotations, f"{path}.annotations"))
+    if owners := meta.get("ownerReferences"):
+        errors.extend(validate_owner_references(owners, f"{path}.ownerReferences"))
+    return errors
 
 
 def validate_object_meta(
@@ -292,32 +295,34 @@ def validate_object_meta(
 ) -> list[FieldError]:
     """``ValidateObjectMeta`` for a create. ``name_check`` is the kind's name rule
     (``is_dns1123_label`` for namespaces and services, for instance)."""
+    # Every create runs this; the checks are tested for emptiness before building
+    # error lists because a valid object, the usual case, has none.
     meta = meta or {}
     errors: list[FieldError] = []
     generate = str(meta.get("generateName") or "")
-    if generate:
-        errors.extend(
-            invalid(f"{path}.generateName", generate, msg)
-            for msg in name_check(_mask_trailing_dash(generate))
-        )
+    if generate and (msgs := name_check(_mask_trailing_dash(generate))):
+        errors.extend(invalid(f"{path}.generateName", generate, msg) for msg in msgs)
     obj_name = str(meta.get("name") or "")
     if not obj_name:
         errors.append(required(f"{path}.name", "name or generateName is required"))
-    else:
-        errors.extend(invalid(f"{path}.name", obj_name, msg) for msg in name_check(obj_name))
+    elif msgs := name_check(obj_name):
+        errors.extend(invalid(f"{path}.name", obj_name, msg) for msg in msgs)
     ns = str(meta.get("namespace") or "")
     if namespaced and not ns:
         errors.append(required(f"{path}.namespace"))
     elif namespaced:
-        errors.extend(invalid(f"{path}.namespace", ns, msg) for msg in is_dns1123_label(ns))
+        if msgs := is_dns1123_label(ns):
+            errors.extend(invalid(f"{path}.namespace", ns, msg) for msg in msgs)
     elif ns:
         errors.append(forbidden(f"{path}.namespace", "not allowed on this type"))
     generation = meta.get("generation")
     if isinstance(generation, int) and generation < 0:
         errors.append(invalid(f"{path}.generation", generation, "must be greater than or equal to 0"))
     errors.extend(_validate_common(meta, path))
-    errors.extend(_validate_finalizers(list(meta.get("finalizers") or []), f"{path}.finalizers"))
-    errors.extend(_validate_managed_fields(meta.get("managedFields") or [], f"{path}.managedFields"))
+    if finalizers := meta.get("finalizers"):
+        errors.extend(_validate_finalizers(list(finalizers), f"{path}.finalizers"))
+    if managed := meta.get("managedFields"):
+        errors.extend(_validate_managed_fields(managed, f"{path}.managedFields"))
     return errors
 
 
