@@ -58,7 +58,10 @@ class EventRecorder:
         self.failed = 0
         self.sent = 0
         self._buffer: deque[tuple[Obj, str, str, str, str, Obj | None, str]] = deque()
-        self._wakeup = asyncio.Event()
+        self._idle_workers: deque[asyncio.Future[None]] = deque()
+        """Workers waiting for work. One event wakes one of them: waking all sixteen
+        (an ``asyncio.Event``) cost fifteen useless task steps per event once events
+        trickle in one per pod."""
         self._idle = asyncio.Event()
         self._sending = 0
         self._seen: OrderedDict[tuple[str, str, str], tuple[str, str, int, float]] = OrderedDict()
@@ -84,7 +87,14 @@ class EventRecorder:
         item = (obj, type, reason, truncate_message(message), action, related, component or self.component)
         self._buffer.append(item)
         self._idle.clear()
-        self._wakeup.set()
+        self._wake_one()
+
+    def _wake_one(self) -> None:
+        while self._idle_workers:
+            waiter = self._idle_workers.popleft()
+            if not waiter.done():  # a cancelled worker's future is done: skip it
+                waiter.set_result(None)
+                return
 
     def start(self) -> None:
         if self.client is None or self._tasks:
@@ -106,10 +116,12 @@ class EventRecorder:
         self._tasks = []
 
     async def _worker(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             while not self._buffer:
-                self._wakeup.clear()
-                await self._wakeup.wait()
+                waiter: asyncio.Future[None] = loop.create_future()
+                self._idle_workers.append(waiter)
+                await waiter
             item = self._buffer.popleft()
             self._sending += 1
             try:
