@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apiserver.registry.options import DeleteOptions, ListOptions, PropagationPolicy, ResourceVersionMatch
+from apiserver.registry.query import query_bool, query_int
 from kube.errors import BadRequest, FieldError, Invalid, forbidden, invalid, not_supported, too_long
 from kube.model import FieldValidation
 
@@ -20,30 +21,6 @@ FIELD_MANAGER_MAX = 128
 # kube-apiserver's --min-request-timeout is 1800 s; a watch without timeoutSeconds lasts
 # a random time between one and two times that, so reconnects of many clients spread out.
 MIN_REQUEST_TIMEOUT = 1800.0
-
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False", ""})
-
-
-def _bool(query: dict[str, str], name: str) -> bool | None:
-    value = query.get(name)
-    if value is None:
-        return None
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise BadRequest(f'invalid value for query parameter {name}: "{value}" is not a boolean')
-
-
-def _int(query: dict[str, str], name: str) -> int | None:
-    value = query.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise BadRequest(f'invalid value for query parameter {name}: "{value}" is not an integer') from None
 
 
 def _invalid(kind: str, errors: list[FieldError]) -> Invalid:
@@ -107,7 +84,7 @@ def write_options(
 
 
 def check_force(query: dict[str, str], *, apply: bool) -> bool:
-    force = _bool(query, "force")
+    force = query_bool(query, "force")
     if force is not None and not apply:
         raise _invalid("PatchOptions", [forbidden("force", "may not be specified for non-apply patch")])
     return bool(force)
@@ -117,9 +94,9 @@ def list_options(query: dict[str, str], *, watch: bool) -> ListOptions:
     rv = query.get("resourceVersion") or None
     match_text = query.get("resourceVersionMatch", "")
     continue_token = query.get("continue", "")
-    send_initial = _bool(query, "sendInitialEvents")
-    allow_bookmarks = bool(_bool(query, "allowWatchBookmarks"))
-    limit = _int(query, "limit") or 0
+    send_initial = query_bool(query, "sendInitialEvents")
+    allow_bookmarks = bool(query_bool(query, "allowWatchBookmarks"))
+    limit = query_int(query, "limit") or 0
     errors: list[FieldError] = []
     try:
         match = ResourceVersionMatch(match_text)
@@ -159,7 +136,7 @@ def list_options(query: dict[str, str], *, watch: bool) -> ListOptions:
         raise _invalid("ListOptions", errors)
     if continue_token and rv not in (None, "0"):
         raise BadRequest("specifying resource version is not allowed when using continue")
-    timeout = _int(query, "timeoutSeconds")
+    timeout = query_int(query, "timeoutSeconds")
     timeout_seconds: float | None = None
     if watch:
         timeout_seconds = float(timeout) if timeout and timeout > 0 else MIN_REQUEST_TIMEOUT * (1 + random.random())
@@ -197,9 +174,9 @@ def delete_options(query: dict[str, str], *, dry_run: list[str], body: Any | Non
         rv = _typed(pre, "resourceVersion", str, "a string")
         dry = _typed(body, "dryRun", list, "a list of strings") or dry_run
     else:
-        grace = _int(query, "gracePeriodSeconds")
+        grace = query_int(query, "gracePeriodSeconds")
         policy_text = query.get("propagationPolicy")
-        orphan = _bool(query, "orphanDependents")
+        orphan = query_bool(query, "orphanDependents")
         uid = rv = None
         dry = dry_run
     errors: list[FieldError] = []

@@ -36,12 +36,11 @@ from kube import meta as kmeta
 from kube.errors import BadRequest, FieldError, Invalid, ServiceUnavailable, StatusError, forbidden, invalid
 from kube.resources import ResourceInfo
 
+from ..query import query_bool, query_int
 from ..subresources import ASGIResponse, Reply, Scope, SubresourceRequest
 from .kubelet import KubeletClientConfig, KubeletLocation, locate
 
 MAX_ERROR_BODY = 64 * 1024
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False", ""})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,25 +75,6 @@ class LogOptions:
         return urlencode(params)
 
 
-def _bool(query: dict[str, str], name: str) -> bool:
-    value = query.get(name)
-    if value is None or value in _FALSE:
-        return False
-    if value in _TRUE:
-        return True
-    raise BadRequest(f'invalid value for query parameter {name}: "{value}" is not a boolean')
-
-
-def _int(query: dict[str, str], name: str) -> int | None:
-    value = query.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise BadRequest(f'invalid value for query parameter {name}: "{value}" is not an integer') from None
-
-
 def read_options(query: dict[str, str], *, pod_name: str) -> LogOptions:
     """The query parameters as PodLogOptions, checked as ``ValidatePodLogOptions``."""
     since_time = query.get("sinceTime") or None
@@ -107,13 +87,13 @@ def read_options(query: dict[str, str], *, pod_name: str) -> LogOptions:
             ) from None
     options = LogOptions(
         container=query.get("container", ""),
-        follow=_bool(query, "follow"),
-        previous=_bool(query, "previous"),
-        timestamps=_bool(query, "timestamps"),
-        since_seconds=_int(query, "sinceSeconds"),
+        follow=bool(query_bool(query, "follow")),
+        previous=bool(query_bool(query, "previous")),
+        timestamps=bool(query_bool(query, "timestamps")),
+        since_seconds=query_int(query, "sinceSeconds"),
         since_time=since_time,
-        tail_lines=_int(query, "tailLines"),
-        limit_bytes=_int(query, "limitBytes"),
+        tail_lines=query_int(query, "tailLines"),
+        limit_bytes=query_int(query, "limitBytes"),
     )
     errors: list[FieldError] = []
     if options.tail_lines is not None and options.tail_lines < 0:
