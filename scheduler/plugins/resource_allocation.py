@@ -98,7 +98,9 @@ def most_requested_score(requested: int, capacity: int) -> int:
     return min(requested, capacity) * MAX_NODE_SCORE // capacity
 
 
-def least_allocated(resources: Sequence[ResourceSpec]) -> Scorer:
+def _weighted(resources: Sequence[ResourceSpec], per_resource: Callable[[int, int], int]) -> Scorer:
+    """The weighted mean of ``per_resource`` over the resources a node has (Kubernetes'
+    resourceAllocationScorer with the Least/MostAllocated per-resource scores)."""
     weights = [r.weight for r in resources]
 
     def score(requested: Sequence[int], allocatable: Sequence[int]) -> int:
@@ -106,26 +108,19 @@ def least_allocated(resources: Sequence[ResourceSpec]) -> Scorer:
         for req, alloc, weight in zip(requested, allocatable, weights, strict=True):
             if alloc == 0:
                 continue
-            total += least_requested_score(req, alloc) * weight
+            total += per_resource(req, alloc) * weight
             weight_sum += weight
         return total // weight_sum if weight_sum else 0
 
     return score
+
+
+def least_allocated(resources: Sequence[ResourceSpec]) -> Scorer:
+    return _weighted(resources, least_requested_score)
 
 
 def most_allocated(resources: Sequence[ResourceSpec]) -> Scorer:
-    weights = [r.weight for r in resources]
-
-    def score(requested: Sequence[int], allocatable: Sequence[int]) -> int:
-        total = weight_sum = 0
-        for req, alloc, weight in zip(requested, allocatable, weights, strict=True):
-            if alloc == 0:
-                continue
-            total += most_requested_score(req, alloc) * weight
-            weight_sum += weight
-        return total // weight_sum if weight_sum else 0
-
-    return score
+    return _weighted(resources, most_requested_score)
 
 
 def broken_linear(shape: Sequence[tuple[int, int]]) -> Callable[[int], int]:
