@@ -1,4 +1,7 @@
-"""An API (every store and watch cache) over a real SQLite store in a temp directory."""
+"""``api``: every store and watch cache over a real SQLite store in a temp directory.
+
+Suites that need more around it (the ASGI app, the CRD controller, metrics) override it
+in their own conftest."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The registry over a real SQLite store, and the whole ASGI app over it in process.
+"""The whole ASGI app in process over the registry (``api``, from tests/apiserver/conftest.py).
 
 Resource rules are tested at both levels: ``api`` (the stores and handlers, as the
 scheduler or kubelet would reach them through the server) and ``client`` (HTTP, for
@@ -8,7 +8,6 @@ status codes and the exact Status bodies clients print).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,30 +15,14 @@ import pytest
 
 from apiserver.app import KubeApp, create_app
 from apiserver.authn import UserInfo
-from apiserver.bootstrap import bootstrap
 from apiserver.health import Health
 from apiserver.metrics import Metrics
 from apiserver.registry import API
-from apiserver.storage import open_storage
-from kube.resources import default_registry
 
 
 class HeaderAuthenticator:
     async def authenticate(self, scope: Any) -> UserInfo | None:
         return UserInfo(name="admin", groups=("system:masters", "system:authenticated"))
-
-
-@pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[API]:
-    storage = await open_storage(data_dir=tmp_path)
-    registry = API(storage=storage, resources=default_registry())
-    await registry.start()
-    await bootstrap(registry)
-    try:
-        yield registry
-    finally:
-        await registry.stop()
-        await storage.close()
 
 
 @pytest.fixture
