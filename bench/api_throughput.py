@@ -43,14 +43,12 @@ import gc
 import os
 import re
 import shutil
-import socket
 import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +61,7 @@ REPO = Path(__file__).resolve().parents[1]
 # The repository first, so ``apiserver`` is the package and not bench/apiserver.py.
 sys.path.insert(0, str(REPO))
 
+from etcdproc import start_etcd  # noqa: E402
 from leanhttp import Connection, process_cpu  # noqa: E402
 
 from apiserver.storage import Storage, key_for, open_storage  # noqa: E402
@@ -214,32 +213,6 @@ def stop(proc: subprocess.Popen[Any]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_etcd(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    client, peer = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
-    log = (workdir / "etcd.log").open("wb")
-    proc = subprocess.Popen(
-        ["etcd", "--name", "bench", "--data-dir", str(workdir / "etcd"),
-         "--listen-client-urls", client, "--advertise-client-urls", client,
-         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-         "--initial-cluster", f"bench={peer}", "--log-level", "error"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(f"{client}/health", timeout=1) as resp:
-                if b"true" in resp.read():
-                    return proc, client
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("etcd did not start")
 
 
 def client_context(data_dir: Path) -> ssl.SSLContext:

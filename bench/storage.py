@@ -28,15 +28,12 @@ import asyncio
 import os
 import platform
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -46,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aetcd
 import orjson
+from etcdproc import start_etcd
 
 from apiserver.storage import open_storage
 from apiserver.storage.etcd import parse_endpoint
@@ -155,34 +153,6 @@ async def loop_lag(stop: asyncio.Event, lags: list[float]) -> None:
 
 
 # -- etcd -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_etcd(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    client, peer = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
-    log = (workdir / "etcd.log").open("wb")
-    proc = subprocess.Popen(
-        ["etcd", "--name", "bench", "--data-dir", str(workdir / "etcd"),
-         "--listen-client-urls", client, "--advertise-client-urls", client,
-         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-         "--initial-cluster", f"bench={peer}", "--logger", "zap", "--log-level", "error"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{client}/health", timeout=1) as resp:
-                if b'"health":"true"' in resp.read():
-                    return proc, client
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit(f"etcd did not start: {(workdir / 'etcd.log').read_text()[-2000:]}")
 
 
 async def bench_etcd(endpoint: str, *, seconds: float) -> list[dict[str, Any]]:
