@@ -142,6 +142,36 @@ async def test_identical_batches_share_one_join(cacher: Cacher, monkeypatch: pyt
         watcher.close()
 
 
+async def test_a_flush_writes_one_slice_of_connections_per_loop_turn(
+    cacher: Cacher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("apiserver.endpoints.flusher.SLICE", 4)
+    conns = [FakeConnection() for _ in range(10)]
+    watchers = [cacher.watch(revision=cacher.revision) for _ in conns]
+    for watcher, conn in zip(watchers, conns, strict=True):
+        attach(watcher, conn)
+    for watcher in watchers:
+        watcher.offer(event("a", 300))
+    written: list[int] = []
+
+    def count() -> None:  # scheduled after the first flush: runs between two slices
+        written.append(sum(len(conn.writes) for conn in conns))
+
+    loop = asyncio.get_running_loop()
+    loop.call_soon(count)
+    await asyncio.sleep(0)
+    # An event for an already written watcher while the flush is under way goes out in
+    # the same round, after the connections still waiting.
+    watchers[0].offer(event("b", 301))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert written == [4]
+    assert [len(conn.writes) for conn in conns] == [2] + [1] * 9
+    assert [e["object"]["metadata"]["name"] for e in conns[0].events()] == ["a", "b"]
+    for watcher in watchers:
+        watcher.close()
+
+
 async def test_push_keeps_initial_events_buffered_events_and_bookmarks_in_order(
     storage: Storage, kit: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
