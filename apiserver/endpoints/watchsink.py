@@ -58,12 +58,12 @@ class ChunkSink:
         self._limit = limit
 
     def push(self, event: CacheEvent) -> None:
-        if self.ended.done():
-            return
         pending = self.pending
-        if not pending:
+        if pending:
+            pending.append(event.frame())
+        elif not self.ended.done():
             self._flusher.mark(self)
-        pending.append(event.frame())
+            pending.append(event.frame())
 
     def write(self, data: bytes) -> None:
         """One chunk, from the flusher (or the end of a watch)."""

@@ -123,10 +123,10 @@ class Registry:
             buckets.append(self._unindexed)
 
         revision = change.revision
-        stats = self.stats
         plain: CacheEvent | None = None
+        considered = delivered = 0
         for bucket in buckets:
-            stats.considered += len(bucket)
+            considered += len(bucket)
             for watcher in bucket:
                 if watcher.after >= revision:
                     continue
@@ -140,12 +140,19 @@ class Registry:
                     event = plain
                 else:
                     event = change.event_for(predicate)
-                if event is None:
-                    continue
-                if watcher.offer(event):
-                    stats.delivered += 1
-                else:
+                    if event is None:
+                        continue
+                # A push-mode watcher always takes the event: skip ``offer``'s call.
+                sink = watcher.sink
+                if sink is not None:
+                    sink.push(event)
+                elif not watcher.offer(event):
                     blocked.append((watcher, event))
+                    continue
+                delivered += 1
+        stats = self.stats
+        stats.considered += considered
+        stats.delivered += delivered
         return blocked
 
     async def deliver_blocked(

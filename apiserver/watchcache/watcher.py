@@ -56,7 +56,6 @@ class Watcher:
         "_loop",
         "_on_slow",
         "_room",
-        "_sink",
         "_waiter",
         "after",
         "allow_bookmarks",
@@ -65,6 +64,7 @@ class Watcher:
         "namespace",
         "predicate",
         "reason",
+        "sink",
     )
 
     def __init__(
@@ -98,14 +98,15 @@ class Watcher:
         self._loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
-        self._sink: Sink | None = None
+        self.sink: Sink | None = None
+        """Set once in push mode (``attach``); the dispatcher hands events to it directly."""
 
     # -- the cacher's side -------------------------------------------------------------
 
     def offer(self, event: CacheEvent) -> bool:
         """Buffer ``event`` unless full; wakes a waiting reader. False when full.
         In push mode the event goes to the sink, which always takes it."""
-        sink = self._sink
+        sink = self.sink
         if sink is not None:
             sink.push(event)
             return True
@@ -145,8 +146,8 @@ class Watcher:
         self.reason = reason
         self._forget(self)
         self._wake()
-        if self._sink is not None:
-            self._sink.end(deliver=True)
+        if self.sink is not None:
+            self.sink.end(deliver=True)
 
     def terminate_slow(self, reason: str) -> None:
         """``terminate`` because the client does not keep up (counted by the cache)."""
@@ -164,8 +165,8 @@ class Watcher:
             self.done = True
             self._forget(self)
         self._wake()
-        if self._sink is not None:
-            self._sink.end(deliver=False)
+        if self.sink is not None:
+            self.sink.end(deliver=False)
 
     # -- push mode ---------------------------------------------------------------------
 
@@ -189,7 +190,7 @@ class Watcher:
         if self._initial is not None:
             raise RuntimeError("attach() before the initial events were taken")
         buffered, self._buffer = self._buffer, deque()
-        self._sink = sink
+        self.sink = sink
         for event in buffered:
             sink.push(event)
         # A dispatch waiting for room in the (now empty) buffer can go on: its offer
