@@ -8,9 +8,12 @@ plugins do a "live lookup" after a lister miss.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from apiserver.registry import ResourceStore
+from apiserver.watchcache import Cacher
 from kube.errors import NotFound, StatusError
 
 Obj = dict[str, Any]
@@ -43,11 +46,28 @@ async def lookup(store: ResourceStore, *, namespace: str, name: str) -> Obj | No
         return None
 
 
-def cached_list(store: ResourceStore, *, namespace: str = "") -> list[Obj]:
-    if store.cacher is None:
-        return []
+def cached_list(store: ResourceStore, *, namespace: str = "") -> Sequence[Obj]:
+    """Every object of the namespace (all, for ""), from the cache. Shared: do not mutate.
+
+    Pod admission lists LimitRanges, ResourceQuotas and PriorityClasses on every create,
+    and these change rarely: the answer is kept until the cache's revision moves."""
+    cacher = store.cacher
+    if cacher is None:
+        return ()
+    memo = _LISTS.get(cacher)
+    if memo is None:
+        memo = _LISTS[cacher] = {}
+    revision = cacher.revision
+    hit = memo.get(namespace)
+    if hit is not None and hit[0] == revision:
+        return hit[1]
     try:
-        items, _ = store.cacher.list(namespace=namespace)
+        items, at = cacher.list(namespace=namespace)
     except StatusError:
-        return []
-    return items
+        return ()
+    found = tuple(items)
+    memo[namespace] = (at, found)
+    return found
+
+
+_LISTS: weakref.WeakKeyDictionary[Cacher, dict[str, tuple[int, tuple[Obj, ...]]]] = weakref.WeakKeyDictionary()

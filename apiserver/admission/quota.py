@@ -22,6 +22,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -90,7 +91,7 @@ class QuotaTracker:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._pending: dict[str, _Pending] = {}
 
-    def quotas(self, namespace: str = "") -> list[Obj]:
+    def quotas(self, namespace: str = "") -> Sequence[Obj]:
         return cached_list(store_of(self.api, group="", resource="resourcequotas"), namespace=namespace)
 
     def lock(self, namespace: str) -> asyncio.Lock:

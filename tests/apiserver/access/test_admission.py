@@ -142,6 +142,26 @@ async def test_limit_range_defaults_and_bounds(env: Env) -> None:
                                  '32Mi, maximum cpu usage per Container is 1, but limit is 2]')
 
 
+async def test_limit_ranges_are_seen_as_they_come_and_change(env: Env) -> None:
+    # Admission keeps each namespace's LimitRange list until the cache moves on: a pod
+    # created before the first LimitRange must not pin "none" for the next ones.
+    created = await env.create("pods", pod("before"))
+    assert "resources" not in created["spec"]["containers"][0] or not created["spec"]["containers"][0]["resources"]
+    limit_range = {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "lr"},
+                   "spec": {"limits": [{"type": "Container", "default": {"cpu": "300m"}}]}}
+    await env.create("limitranges", limit_range)
+    await env.settle()
+    created = await env.create("pods", pod("after"))
+    assert created["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "300m"}
+    store = env.store("limitranges")
+    current = await store.get(env.ctx("limitranges", name="lr"))
+    current["spec"]["limits"][0]["default"] = {"cpu": "700m"}
+    await store.update(env.ctx("limitranges", name="lr"), current)
+    await env.settle()
+    created = await env.create("pods", pod("changed"))
+    assert created["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "700m"}
+
+
 async def test_pod_limit_range_and_ratio(env: Env) -> None:
     await env.create("limitranges", {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "lr"}, "spec": {
         "limits": [{"type": "Pod", "max": {"cpu": "1"}},
