@@ -34,6 +34,9 @@ class Options:
     service_account_key_file: Path | None = None
     service_account_signing_key_file: Path | None = None
     api_audiences: tuple[str, ...] = ()
+    workers: int = 1
+    reuse_port: bool = False
+    """Set for a worker of ``--workers``: it shares the port with its siblings."""
 
 
 def _port_range(text: str) -> tuple[int, int]:
@@ -104,7 +107,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--service-account-key-file", type=Path, default=None, help="public key verifying SA tokens")
     p.add_argument("--service-account-signing-key-file", type=Path, default=None, help="private key signing SA tokens")
     p.add_argument("--api-audiences", default="", help="comma-separated audiences tokens must carry (default: the issuer)")
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="serve from N processes sharing the port (needs --etcd-servers); kubesim's own flag: "
+        "kube-apiserver is one process that uses every core",
+    )
+    p.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set for each worker
     return p
+
+
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f'invalid --workers "{text}": want a whole number, 1 or more')
+    return n
 
 
 _AUTHORIZATION_MODES = ("Node", "RBAC", "AlwaysAllow")
@@ -121,7 +142,10 @@ def _authorization_modes(text: str) -> tuple[str, ...]:
 
 
 def parse(argv: list[str] | None = None) -> Options:
-    ns = parser().parse_args(argv)
+    p = parser()
+    ns = p.parse_args(argv)
+    if ns.workers > 1 and not ns.etcd_servers.strip():
+        p.error("--workers > 1 needs --etcd-servers: the embedded SQLite store is served by one process")
     return Options(
         data_dir=ns.data_dir,
         secure_port=ns.secure_port,
@@ -144,4 +168,6 @@ def parse(argv: list[str] | None = None) -> Options:
         service_account_key_file=ns.service_account_key_file,
         service_account_signing_key_file=ns.service_account_signing_key_file,
         api_audiences=tuple(a.strip() for a in ns.api_audiences.split(",") if a.strip()),
+        workers=ns.workers,
+        reuse_port=ns.reuse_port,
     )

@@ -180,6 +180,7 @@ async def run(options: Options) -> None:
             keyfile=files.key,
             client_ca=files.client_ca,
             graceful_timeout=GRACEFUL_TIMEOUT,
+            reuse_port=options.reuse_port,
         )
 
         def on_ready(url: str) -> None:

@@ -220,7 +220,7 @@ async def until_shutdown(scope: Scope, source: AsyncIterator[T]) -> AsyncIterato
             await aclose()
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     # We bind, not uvicorn: a busy port is then an OSError for the caller, not sys.exit.
     # An explicit IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only when the
     # listening socket says it is TCP, and create_server leaves proto at 0. Without
@@ -229,6 +229,8 @@ def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:  # one of several worker processes: the kernel spreads connections
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         sock.bind((host, port))
@@ -316,8 +318,10 @@ class TLSServer:
         handle_signals: bool = True,
         access_log: bool = False,
         tls_close_timeout: float = 1.0,
+        reuse_port: bool = False,
     ) -> None:
         self.handle_signals = handle_signals
+        self._reuse_port = reuse_port
         # Long enough to flush the tail of a response (flow control keeps at most ~64 KiB
         # buffered), short enough that clients which never answer close_notify cannot
         # hold up a shutdown.
@@ -348,7 +352,7 @@ class TLSServer:
 
     async def start(self) -> str:
         """Listen (port 0 picks a free port) and return the URL clients should use."""
-        sock = _bind(self._host, self._port)
+        sock = _bind(self._host, self._port, reuse_port=self._reuse_port)
         self.url = _url(sock)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         ready = asyncio.create_task(self._server.ready.wait())
