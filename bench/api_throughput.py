@@ -62,7 +62,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from etcdproc import start_etcd  # noqa: E402
-from leanhttp import Connection, process_cpu  # noqa: E402
+from leanhttp import Connection, process_cpu, tree_cpu  # noqa: E402
 
 from apiserver.storage import Storage, key_for, open_storage  # noqa: E402
 from kube import model  # noqa: E402
@@ -302,7 +302,10 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-async def bench_creates(name: str, workdir: Path, *, etcd: str | None, sizes: dict[int, int]) -> None:
+async def bench_creates(
+    name: str, workdir: Path, *, etcd: str | None, sizes: dict[int, int], workers: tuple[int, ...] = (1,)
+) -> None:
+    """The anchor once, then the server's creates for each number of worker processes."""
     print(f"\n== {name}: pod creates over HTTPS vs storage puts ==")
     anchor: dict[int, float] = {}
     if etcd:
@@ -314,24 +317,29 @@ async def bench_creates(name: str, workdir: Path, *, etcd: str | None, sizes: di
             anchor[c] = await storage_puts(storage, count=n, concurrency=c, tag=f"anchor{c}")
     finally:
         await storage.close()
-    data = workdir / "creates"
-    proc, url = start_apiserver(data, *(["--etcd-servers", etcd] if etcd else []))
-    try:
-        ctx = client_context(data)
-        await lean_creates(url, ctx, count=200, concurrency=8, tag="warm")
-        for c, n in sizes.items():
-            server_cpu, client_cpu = process_cpu(proc.pid), time.process_time()
-            lean = await lean_creates(url, ctx, count=n, concurrency=c, tag=f"lean{c}")
-            server_us = (process_cpu(proc.pid) - server_cpu) / n * 1e6
-            client_us = (time.process_time() - client_cpu) / n * 1e6
-            via_httpx = await httpx_creates(url, ctx, count=max(n // 4, 100), concurrency=c, tag=f"httpx{c}")
-            print(
-                f"concurrency {c:>2}: storage puts {anchor[c]:7.0f}/s | creates (lean client) {lean:6.0f}/s "
-                f"ratio {lean / anchor[c]:.2f} (CPU per create: server {server_us:.0f} µs, client {client_us:.0f} µs)"
-                f" | creates (httpx) {via_httpx:6.0f}/s ratio {via_httpx / anchor[c]:.2f}"
-            )
-    finally:
-        stop(proc)
+    for n_workers in workers:
+        data = workdir / f"creates-{n_workers}"
+        extra = ["--etcd-servers", etcd, "--workers", str(n_workers)] if etcd else []
+        proc, url = start_apiserver(data, *extra)
+        label = f" [{n_workers} workers]" if n_workers > 1 else ""
+        try:
+            ctx = client_context(data)
+            await lean_creates(url, ctx, count=200, concurrency=8, tag=f"warm-{n_workers}")
+            for c, n in sizes.items():
+                server_cpu, client_cpu = tree_cpu(proc.pid), time.process_time()
+                lean = await lean_creates(url, ctx, count=n, concurrency=c, tag=f"lean{c}-{n_workers}")
+                server_us = (tree_cpu(proc.pid) - server_cpu) / n * 1e6
+                client_us = (time.process_time() - client_cpu) / n * 1e6
+                via_httpx = await httpx_creates(
+                    url, ctx, count=max(n // 4, 100), concurrency=c, tag=f"httpx{c}-{n_workers}"
+                )
+                print(
+                    f"concurrency {c:>2}{label}: storage puts {anchor[c]:7.0f}/s | creates (lean client)"
+                    f" {lean:6.0f}/s ratio {lean / anchor[c]:.2f} (CPU per create: server {server_us:.0f} µs,"
+                    f" client {client_us:.0f} µs) | creates (httpx) {via_httpx:6.0f}/s ratio {via_httpx / anchor[c]:.2f}"
+                )
+        finally:
+            stop(proc)
 
 
 def user_context(data_dir: Path, *, user: str) -> ssl.SSLContext:
@@ -435,6 +443,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--only-in-process", action="store_true", help="only the in-process measurement (4.)")
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop", help="the event loop")
     parser.add_argument("--only-security", action="store_true", help="only the security overhead (5.)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="also measure etcd creates with python -m apiserver --workers N"
+    )
     return parser.parse_args()
 
 
@@ -469,7 +480,8 @@ async def main(args: argparse.Namespace) -> None:
                     if in_process:
                         await bench_in_process("etcd", root / "etcd-creates", etcd=endpoint, sizes=sizes)
                     if not args.only_in_process:
-                        await bench_creates("etcd", root / "etcd-creates", etcd=endpoint, sizes=sizes)
+                        workers = (1, args.workers) if args.workers > 1 else (1,)
+                        await bench_creates("etcd", root / "etcd-creates", etcd=endpoint, sizes=sizes, workers=workers)
                 else:
                     await bench_lists("etcd", root / "etcd-lists", etcd=endpoint, runs=runs)
             finally:

@@ -41,3 +41,12 @@ def start_etcd(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.05)
     proc.kill()
     sys.exit(f"etcd did not start: {(workdir / 'etcd.log').read_text()[-2000:]}")
+
+
+def stop_etcd(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

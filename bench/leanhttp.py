@@ -25,6 +25,20 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_pids(pid: int) -> list[int]:
+    """A process and its children (an API server's workers under ``--workers``)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
+def tree_cpu(pid: int) -> float:
+    return sum(process_cpu(p) for p in tree_pids(pid))
+
+
+def tree_rss(pid: int) -> int:
+    return sum(rss_kib(p) for p in tree_pids(pid))
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

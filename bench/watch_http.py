@@ -58,7 +58,8 @@ import orjson
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from leanhttp import Connection, process_cpu, rss_kib, split_url  # noqa: E402
+from etcdproc import start_etcd, stop_etcd  # noqa: E402
+from leanhttp import Connection, process_cpu, split_url, tree_cpu, tree_rss  # noqa: E402
 
 from kube.kubeconfig import load_kubeconfig  # noqa: E402
 
@@ -318,10 +319,10 @@ def watcher_process(url: str, kubeconfig: Path, rv: str, n: int, pipe: Pipe, loo
 # -- the server and the writer ----------------------------------------------------------
 
 
-def start_apiserver(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def start_apiserver(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     log = (data_dir.parent / "apiserver.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "apiserver", "--data-dir", str(data_dir), "--secure-port", "0"],
+        [sys.executable, "-m", "apiserver", "--data-dir", str(data_dir), "--secure-port", "0", *extra],
         cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -379,7 +380,14 @@ async def write_all(
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
-        server, url = start_apiserver(data_dir)
+        etcd: subprocess.Popen[bytes] | None = None
+        extra: list[str] = []
+        if args.etcd or args.workers > 1:
+            etcd, endpoint = start_etcd(Path(tmp))
+            extra = ["--etcd-servers", endpoint, "--workers", str(args.workers)]
+        server, url = start_apiserver(data_dir, *extra)
+        # Each worker answers /metrics for itself: its gauge counts its own watchers.
+        per_worker = args.workers > 1
         child: multiprocessing.process.BaseProcess | None = None
         try:
             kubeconfig = data_dir / "admin.kubeconfig"
@@ -388,17 +396,17 @@ async def run(args: argparse.Namespace) -> None:
             # Calibration: what a create costs the server with nobody watching, so the
             # per-delivery figure can be given net of the creates (before the list whose
             # revision the watches start from, so the watchers never see these).
-            cpu_calibrate = process_cpu(server.pid)
+            cpu_calibrate = tree_cpu(server.pid)
             calibrated, _, _ = await write_all(
                 url, ctx, rate=args.rate, seconds=min(2.0, args.seconds), prefix="c"
             )
-            per_create = (process_cpu(server.pid) - cpu_calibrate) / max(1, calibrated)
+            per_create = (tree_cpu(server.pid) - cpu_calibrate) / max(1, calibrated)
             status, body = await admin.request("GET", PATH)
             if status != 200:
                 raise SystemExit(f"list failed: {status} {body[:300]!r}")
             rv = orjson.loads(body)["metadata"]["resourceVersion"]
             await asyncio.sleep(1.0)
-            rss_before = rss_kib(server.pid)
+            rss_before = tree_rss(server.pid)
 
             mp = multiprocessing.get_context("spawn")
             ours, theirs = mp.Pipe()
@@ -410,21 +418,23 @@ async def run(args: argparse.Namespace) -> None:
             assert child.pid is not None
             _, streaming, failed = await asyncio.to_thread(ours.recv)
             registered = 0.0
-            for _ in range(200):
+            for _ in range(0 if per_worker else 200):
                 registered = await gauge(admin)
                 if registered >= args.watchers:
                     break
                 await asyncio.sleep(0.1)
+            if per_worker:  # a watch is registered before its response head is sent
+                registered = float(streaming)
             connect_s = time.perf_counter() - opened_at
             await asyncio.sleep(1.0)
-            rss_after = rss_kib(server.pid)
+            rss_after = tree_rss(server.pid)
             print(
                 f"{streaming} watch streams open ({registered:.0f} registered at the server) in {connect_s:.1f} s"
                 + (f"; failures: {failed}" if failed else "")
             )
 
             cpu_server, cpu_child, cpu_self = (
-                process_cpu(server.pid),
+                tree_cpu(server.pid),
                 process_cpu(child.pid),
                 process_cpu(os.getpid()),
             )
@@ -432,13 +442,13 @@ async def run(args: argparse.Namespace) -> None:
             expected = (writes - write_failures) * streaming
             admin.close()  # idle for the whole write phase: the server may have closed it
             admin = await Connection.open(url, ctx)
-            registered_end = await gauge(admin)
+            registered_end = float("nan") if per_worker else await gauge(admin)
             ours.send((expected, 120.0))
             _, counts, deliveries, ended_early, errors, per_watch, sampled, binning = await asyncio.to_thread(
                 ours.recv
             )
             waited = time.perf_counter() - opened_at - connect_s
-            cpu_server = process_cpu(server.pid) - cpu_server
+            cpu_server = tree_cpu(server.pid) - cpu_server
             cpu_child = process_cpu(child.pid) - cpu_child - binning
             cpu_self = process_cpu(os.getpid()) - cpu_self
             admin.close()
@@ -452,6 +462,8 @@ async def run(args: argparse.Namespace) -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+            if etcd is not None:
+                stop_etcd(etcd)
 
     p50, p99 = quantile(counts, 0.50), quantile(counts, 0.99)
     print(
@@ -461,7 +473,8 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"  deliveries         {deliveries} of {expected}"
         f" ({deliveries / max(1, expected) * 100:.1f}%); streams ended early: {ended_early};"
-        f" registered after the writes: {registered_end:.0f}" + (f"; errors: {errors}" if errors else "")
+        + (f" registered after the writes: {registered_end:.0f}" if registered_end == registered_end else "")
+        + (f"; errors: {errors}" if errors else "")
     )
     complete = per_watch == [writes - write_failures]
     print(
@@ -496,6 +509,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="100 watchers for 3 s")
+    parser.add_argument("--etcd", action="store_true", help="store in a throwaway etcd instead of SQLite")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="API server processes (python -m apiserver --workers; implies --etcd)"
+    )
     parser.add_argument(
         "--loop", choices=["uvloop", "asyncio"], default="uvloop", help="the clients' event loop"
     )
