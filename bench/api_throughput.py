@@ -61,7 +61,7 @@ REPO = Path(__file__).resolve().parents[1]
 # The repository first, so ``apiserver`` is the package and not bench/apiserver.py.
 sys.path.insert(0, str(REPO))
 
-from etcdproc import start_etcd  # noqa: E402
+from etcdproc import start_etcd, stop  # noqa: E402
 from leanhttp import Connection, process_cpu, tree_cpu  # noqa: E402
 
 from apiserver.storage import Storage, key_for, open_storage  # noqa: E402
@@ -204,15 +204,6 @@ def start_apiserver(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str],
         if match:
             return proc, match.group(1)
     raise SystemExit(f"apiserver did not start; see {log.name}")
-
-
-def stop(proc: subprocess.Popen[Any]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def client_context(data_dir: Path) -> ssl.SSLContext:

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -43,7 +44,8 @@ def start_etcd(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     sys.exit(f"etcd did not start: {(workdir / 'etcd.log').read_text()[-2000:]}")
 
 
-def stop_etcd(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[Any]) -> None:
+    """Terminate a benchmark's child process (etcd, the API server) and reap it."""
     proc.terminate()
     try:
         proc.wait(timeout=30)

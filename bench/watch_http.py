@@ -58,7 +58,7 @@ import orjson
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from etcdproc import start_etcd, stop_etcd  # noqa: E402
+from etcdproc import start_etcd, stop  # noqa: E402
 from leanhttp import Connection, process_cpu, split_url, tree_cpu, tree_rss  # noqa: E402
 
 from kube.kubeconfig import load_kubeconfig  # noqa: E402
@@ -456,14 +456,9 @@ async def run(args: argparse.Namespace) -> None:
         finally:
             if child is not None and child.is_alive():
                 child.kill()
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
             if etcd is not None:
-                stop_etcd(etcd)
+                stop(etcd)
 
     p50, p99 = quantile(counts, 0.50), quantile(counts, 0.99)
     print(
