@@ -51,6 +51,21 @@ def decode(key: str, data: bytes, revision: int) -> Obj:
     return obj
 
 
+def as_stored(key: str, obj: Obj, revision: int) -> Obj:
+    """What ``decode(key, encode(key, obj), revision)`` returns, without the JSON round
+    trip a write would otherwise pay to answer with what it just wrote: a copy of ``obj``
+    and of its metadata (neither input dict is touched), resourceVersion last. Nested
+    values are ``obj``'s own, so only a caller that hands its object over (a create's
+    body) may use it; the stored bytes are what ``encode`` made of them."""
+    md = obj.get("metadata", {})
+    if not isinstance(md, dict):
+        return decode(key, encode(key, obj), revision)  # the InternalError a read gives
+    out = dict(obj)  # metadata keeps its place, or comes last as decode adds it
+    out["metadata"] = meta = {k: v for k, v in md.items() if k != "resourceVersion"}
+    meta["resourceVersion"] = str(revision)
+    return out
+
+
 def same_content(a: Obj, b: Obj) -> bool:
     """Equal apart from resourceVersion: an update that changes nothing else is not
     written (no new revision, no watch event)."""

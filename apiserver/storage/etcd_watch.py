@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -155,21 +156,22 @@ class EtcdWatch:
     def _convert(self, event: Any) -> WatchEvent:
         kv = event.kv
         key = kv.key[self._ns_len :].decode()
-        prev = None
+        load_prev = None
         if event.HasField("prev_kv"):
-            prev = codec.decode(key, event.prev_kv.value, event.prev_kv.mod_revision)
+            # Decoded only if someone reads it (see WatchEvent).
+            load_prev = partial(codec.decode, key, event.prev_kv.value, event.prev_kv.mod_revision)
         if event.type == rpc.Event.DELETE:
-            if prev is None:
+            if load_prev is None:
                 raise InternalError.of(
                     f"etcd sent the delete of key {key!r} at revision {kv.mod_revision} without its last value"
                 )
             obj = codec.decode(key, event.prev_kv.value, kv.mod_revision)
             return WatchEvent(
-                type=EventType.DELETED, key=key, object=obj, revision=kv.mod_revision, prev=prev
+                type=EventType.DELETED, key=key, object=obj, revision=kv.mod_revision, load_prev=load_prev
             )
         kind = EventType.ADDED if kv.create_revision == kv.mod_revision else EventType.MODIFIED
         obj = codec.decode(key, kv.value, kv.mod_revision)
-        return WatchEvent(type=kind, key=key, object=obj, revision=kv.mod_revision, prev=prev)
+        return WatchEvent(type=kind, key=key, object=obj, revision=kv.mod_revision, load_prev=load_prev)
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:

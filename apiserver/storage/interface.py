@@ -27,19 +27,74 @@ class EventType(enum.StrEnum):
     DELETED = "DELETED"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+_set = object.__setattr__  # WatchEvent's own writes, past its immutability
+
+
 class WatchEvent:
     """One change. ``revision`` is the event's own revision (the new resourceVersion;
     for DELETED the revision of the delete, also written into the object's metadata).
     ``prev`` is the object before the change, when the backend knows it (always for
-    MODIFIED/DELETED); the watch cache uses it to tell a watcher whose selector the
-    object just stopped matching."""
+    MODIFIED/DELETED).
+
+    A backend may pass ``load_prev`` instead of ``prev``: how to decode it, run on the
+    first read of ``prev``. Most consumers never read it (the watch cache keeps its own
+    previous copy), and decoding a whole object per update event was the watch path's
+    largest cost. Immutable, like the frozen dataclass it replaces."""
+
+    __slots__ = ("_load_prev", "_prev", "key", "object", "revision", "type")
 
     type: EventType
     key: str
     object: Obj
     revision: int
-    prev: Obj | None = None
+    _prev: Obj | None
+    _load_prev: Callable[[], Obj] | None
+
+    def __init__(
+        self,
+        *,
+        type: EventType,
+        key: str,
+        object: Obj,
+        revision: int,
+        prev: Obj | None = None,
+        load_prev: Callable[[], Obj] | None = None,
+    ) -> None:
+        _set(self, "type", type)
+        _set(self, "key", key)
+        _set(self, "object", object)
+        _set(self, "revision", revision)
+        _set(self, "_prev", prev)
+        _set(self, "_load_prev", load_prev if prev is None else None)
+
+    @property
+    def prev(self) -> Obj | None:
+        load = self._load_prev
+        if load is not None:
+            _set(self, "_prev", load())
+            _set(self, "_load_prev", None)
+        return self._prev
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: WatchEvent is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: WatchEvent is immutable")
+
+    def __eq__(self, other: Any) -> bool:  # `object` names the field here
+        if not isinstance(other, WatchEvent):
+            return NotImplemented
+        return (self.type, self.key, self.object, self.revision, self.prev) == (
+            other.type, other.key, other.object, other.revision, other.prev
+        )  # fmt: skip
+
+    __hash__ = None  # type: ignore[assignment]  # as the dataclass: equal by value, unhashable
+
+    def __repr__(self) -> str:
+        return (
+            f"WatchEvent(type={self.type!r}, key={self.key!r}, object={self.object!r}, "
+            f"revision={self.revision!r}, prev={self.prev!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +125,9 @@ class Storage(Protocol):
 
     async def create(self, key: str, obj: Obj) -> Obj:
         """Store ``obj`` if ``key`` is absent. Returns it with its resourceVersion.
-        Raises AlreadyExists when the key holds a value."""
+        Raises AlreadyExists when the key holds a value. ``obj`` itself is not
+        modified, but the result may share its nested values: a caller that keeps
+        using ``obj`` must not mutate one and expect the other unchanged."""
         ...
 
     async def get(self, key: str) -> Obj:
@@ -124,12 +181,10 @@ class Storage(Protocol):
         Expired (on the first ``__anext__``)."""
         ...
 
-    async def current_revision(self) -> int:
-        ...
+    async def current_revision(self) -> int: ...
 
     async def compact(self, revision: int) -> None:
         """Forget history at and before ``revision``; current values are kept."""
         ...
 
-    async def close(self) -> None:
-        ...
+    async def close(self) -> None: ...

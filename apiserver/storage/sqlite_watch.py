@@ -28,6 +28,7 @@ import bisect
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from . import codec
 from .errors import RevisionCompacted, too_old
@@ -225,13 +226,13 @@ class SqliteWatch:
 
 
 def _to_watch_event(event: LogEvent) -> WatchEvent:
-    prev = None
+    load_prev = None
     if event.prev_data is not None:
-        prev = codec.decode(event.key, event.prev_data, event.prev_revision)
+        load_prev = partial(codec.decode, event.key, event.prev_data, event.prev_revision)
     return WatchEvent(
         type=event.type,
         key=event.key,
         object=codec.decode(event.key, event.data, event.revision),
         revision=event.revision,
-        prev=prev,
+        load_prev=load_prev,
     )
