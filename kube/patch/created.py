@@ -67,9 +67,42 @@ def fields_v1(obj: dict[str, Any], node: SchemaNode | None, *, drop: dict[str, D
     """The ``fieldsV1`` owned by creating ``obj``, less what ``drop`` (a ``drop_plan``)
     names. Raises ``TypedError`` where ``typed.compare`` would (an associative-list
     item without its key)."""
+    # The plan is in the key by identity; keeping it in the entry keeps that id unique.
+    key = _SHAPES.key(_shape(obj, _SHAPE_DEPTH), node, id(drop))
+    if key is not None and len(key[-1]) > _SHAPE_KEY_MAX:
+        key = None
+    known: tuple[dict[str, Drop], bytes] | None = _SHAPES.get(key)
+    if known is not None and known[0] is drop:
+        body: FieldsV1 = orjson.loads(known[1])
+        return body
     _, body = _walk(obj, node, implicit=True)
     _prune(body, drop)
+    _SHAPES.put(key, (drop, orjson.dumps(body)))
     return body
+
+
+# Results by the object's shape. Objects made from one template differ in scalars (names,
+# uids, times, label values, a pod's nodeName), and what a create owns never depends on
+# the scalar values in a map: each is an owned leaf, whatever it holds. Only list items
+# are told apart by content (their keys, or the values of a set). So the key is the
+# object's JSON with the scalars of its top maps blanked out (the object, its sections
+# such as metadata and spec, and their maps such as labels), lists kept whole: one
+# serialisation instead of a walk. Results are kept as JSON bytes, so each hit is a
+# fresh copy (it is stored in the object).
+_SHAPES = ContentMemo(size=1024)
+_SHAPE_DEPTH = 3
+_SHAPE_KEY_MAX = 8 * 1024  # a larger object is walked every time rather than kept (≤ 8 MiB in all)
+
+
+def _shape(value: dict[str, Any], depth: int) -> dict[str, Any]:
+    """``value`` with the scalars in it and in its maps ``depth`` levels down blanked."""
+    shape: dict[str, Any] = {}
+    for name, sub in value.items():
+        if isinstance(sub, dict):
+            shape[name] = _shape(sub, depth - 1) if depth > 1 else sub
+        else:
+            shape[name] = sub if isinstance(sub, list) else None
+    return shape
 
 
 def _walk(value: Any, node: SchemaNode | None, *, implicit: bool) -> tuple[bool, FieldsV1]:

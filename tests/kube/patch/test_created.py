@@ -270,3 +270,27 @@ def test_dropping_paths_from_a_fields_v1_is_set_difference(
     created._prune(body, created.drop_plan(exact=exact, whole=whole))
     kept = fp.without_prefix(owned, whole) if whole else set(owned)
     assert body == fp.to_fields_v1(kept - exact)
+
+
+def test_objects_of_one_shape_share_a_remembered_answer_but_never_its_copy() -> None:
+    """Answers are remembered by the object's shape (its scalars blanked): objects that
+    differ only in scalars, down to label values, get the general path's answer, and
+    each gets its own copy of it."""
+    plan = created.drop_plan(exact=managed.STRIPPED, whole=managed._IGNORED_BELOW.get(""))
+    node = node_for_api_version(api_version="v1", kind="Pod")
+    answers = []
+    for i in range(3):
+        obj = copy.deepcopy(MANIFESTS[0])
+        obj["metadata"].update(name=f"web-{i}", uid=f"u-{i}", labels={"app": f"web-{i}", "tier": str(i)})
+        obj["spec"]["nodeName"] = f"node-{i}"
+        obj["spec"]["securityContext"] = {"runAsUser": i} if i else {}
+        got = created.fields_v1(obj, node, drop=plan)
+        assert got == reference(obj, subresource="")
+        assert list(_walk_order(got)) == list(_walk_order(reference(obj, subresource="")))
+        answers.append(got)
+    assert answers[1] == answers[2]  # the same shape (1 and 2 differ in scalars only)
+    answers[1]["f:spec"].clear()  # the answer is stored in the object: no two may share it
+    assert answers[2]["f:spec"]
+    other = copy.deepcopy(MANIFESTS[0])
+    other["spec"]["containers"][0]["name"] = "renamed"  # list items are told apart by content
+    assert created.fields_v1(other, node, drop=plan) == reference(other, subresource="")
