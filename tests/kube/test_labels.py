@@ -336,6 +336,17 @@ def test_validate_labels() -> None:
     ]
 
 
+def test_validate_labels_reports_a_bad_label_every_time() -> None:
+    # Valid keys and values are remembered; invalid ones never are.
+    for _ in range(2):
+        assert validate_labels({"app": "web"}, "metadata.labels") == []
+        errors = validate_labels({"app": "-web", "-app": "web"}, "spec.template.metadata.labels")
+        assert [str(e).split(": ")[:3] for e in errors] == [
+            ["spec.template.metadata.labels", "Invalid value", '"-web"'],
+            ["spec.template.metadata.labels", "Invalid value", '"-app"'],
+        ]
+
+
 def test_validate_annotations() -> None:
     assert (
         validate_annotations({"Example.COM/Key": "any value at all, even spaces"}, "metadata.annotations")
