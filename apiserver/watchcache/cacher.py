@@ -213,6 +213,7 @@ class Cacher:
             namespace=namespace,
             index_value=index_value,
             forget=self._registry.remove,
+            on_attach=self._registry.attached,
             on_slow=self._registry.count_slow,
         )
         self._registry.add(watcher)

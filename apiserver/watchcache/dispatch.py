@@ -11,6 +11,12 @@ is arranged to be proportional to the watchers that can care, not to all of them
   "trigger functions" cut apiserver CPU ~75% on an idle 2k-node cluster this way.
 * The event a watcher receives is one of at most three shared ``CacheEvent`` objects per
   change, built on first use, so a thousand watchers cost a thousand appends.
+* Most watchers of a busy cache are push-mode watches with no filter beyond their
+  bucket (informers, the kubelet's node watch, kubectl -w). For each bucket the
+  registry keeps a plan: the sinks of those watchers, which take every change as it
+  is, and the rest, which are checked one by one. So the common case is one call per
+  watcher per change and nothing else. Plans are dropped whenever a watcher comes,
+  goes or switches to push mode, and rebuilt on the next change.
 * Offering is synchronous and never waits. Watchers whose buffer is full are collected
   and, after everyone else has been served, given a short grace period from a *shared*
   time budget (refilled over time, as Kubernetes' ``timeBudget``): a reader that frees
@@ -25,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from apiserver.watchcache.events import CacheEvent, Change
-from apiserver.watchcache.watcher import Watcher
+from apiserver.watchcache.watcher import Sink, Watcher
 
 SLOW_REASON = "watcher too slow: its buffer stayed full beyond the dispatch budget"
 
@@ -70,6 +76,8 @@ class Registry:
         self._unindexed: set[Watcher] = set()
         self.bookmarking: set[Watcher] = set()
         self.stats = Stats()
+        # Per bucket (by identity): (the sinks of its plain push-mode watchers, the others).
+        self._plans: dict[int, tuple[list[Sink], list[Watcher]]] = {}
 
     def __len__(self) -> int:
         return sum(1 for _ in self.all())
@@ -78,6 +86,7 @@ class Registry:
         self.stats.closed_slow += 1
 
     def add(self, watcher: Watcher) -> None:
+        self._plans.clear()
         if watcher.index_value is not None:
             self._by_index.setdefault(watcher.index_value, set()).add(watcher)
         elif watcher.namespace:
@@ -88,6 +97,7 @@ class Registry:
             self.bookmarking.add(watcher)
 
     def remove(self, watcher: Watcher) -> None:
+        self._plans.clear()  # before a bucket emptied here goes (and its id may be reused)
         if watcher.index_value is not None:
             _discard(self._by_index, watcher.index_value, watcher)
         elif watcher.namespace:
@@ -95,6 +105,10 @@ class Registry:
         else:
             self._unindexed.discard(watcher)
         self.bookmarking.discard(watcher)
+
+    def attached(self, watcher: Watcher) -> None:
+        """``watcher`` switched to push mode: it may now belong in its bucket's plan."""
+        self._plans.clear()
 
     def all(self) -> Iterator[Watcher]:
         for bucket in self._by_index.values():
@@ -125,16 +139,25 @@ class Registry:
         revision = change.revision
         plain: CacheEvent | None = None
         considered = delivered = 0
+        plans = self._plans
         for bucket in buckets:
             considered += len(bucket)
-            for watcher in bucket:
+            plan = plans.get(id(bucket))
+            if plan is None:
+                plan = plans[id(bucket)] = _plan(bucket, revision)
+            sinks, others = plan
+            if sinks:
+                if plain is None:
+                    plain = change.plain()
+                for sink in sinks:
+                    sink.push(plain)
+                delivered += len(sinks)
+            for watcher in others:
                 if watcher.after >= revision:
                     continue
                 predicate = watcher.predicate
                 event: CacheEvent | None
                 if predicate is None:
-                    # Most watchers take everything they were routed; they all share
-                    # the one event, computed once.
                     if plain is None:
                         plain = change.plain()
                     event = plain
@@ -143,9 +166,9 @@ class Registry:
                     if event is None:
                         continue
                 # A push-mode watcher always takes the event: skip ``offer``'s call.
-                sink = watcher.sink
-                if sink is not None:
-                    sink.push(event)
+                pushed_to = watcher.sink
+                if pushed_to is not None:
+                    pushed_to.push(event)
                 elif not watcher.offer(event):
                     blocked.append((watcher, event))
                     continue
@@ -180,6 +203,20 @@ class Registry:
 
 def _loop_time() -> float:
     return asyncio.get_running_loop().time()
+
+
+def _plan(bucket: set[Watcher], revision: int) -> tuple[list[Sink], list[Watcher]]:
+    """Split ``bucket``: sinks that take every change from ``revision`` on unchecked
+    (push mode, no filter, nothing to skip: revisions only grow), and the rest."""
+    sinks: list[Sink] = []
+    others: list[Watcher] = []
+    for watcher in bucket:
+        sink = watcher.sink
+        if sink is not None and watcher.predicate is None and watcher.after < revision:
+            sinks.append(sink)
+        else:
+            others.append(watcher)
+    return sinks, others
 
 
 def _discard(buckets: dict[str, set[Watcher]], value: str, watcher: Watcher) -> None:

@@ -54,6 +54,7 @@ class Watcher:
         "_forget",
         "_initial",
         "_loop",
+        "_on_attach",
         "_on_slow",
         "_room",
         "_waiter",
@@ -79,6 +80,7 @@ class Watcher:
         index_value: str | None,
         forget: Callable[[Watcher], None],
         on_slow: Callable[[], None] | None = None,
+        on_attach: Callable[[Watcher], None] | None = None,
     ) -> None:
         self.predicate = predicate
         self.after = after
@@ -95,6 +97,7 @@ class Watcher:
         self._buffer: deque[CacheEvent] = deque()
         self._forget = forget
         self._on_slow = on_slow
+        self._on_attach = on_attach
         self._loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
@@ -191,6 +194,8 @@ class Watcher:
             raise RuntimeError("attach() before the initial events were taken")
         buffered, self._buffer = self._buffer, deque()
         self.sink = sink
+        if self._on_attach is not None:
+            self._on_attach(self)
         for event in buffered:
             sink.push(event)
         # A dispatch waiting for room in the (now empty) buffer can go on: its offer

@@ -331,3 +331,56 @@ async def test_a_failing_write_closes_only_that_watcher(cacher: Cacher) -> None:
     assert broken_watcher.done and not fine_watcher.done
     assert len(fine.writes) == 1
     fine_watcher.close()
+
+
+async def test_the_bucket_plan_follows_watchers_as_they_come_attach_and_go(storage: Storage, kit: Any) -> None:
+    """Plain push-mode watchers are served from a per-bucket plan; watchers with a filter,
+    not yet attached, or waiting for a future revision are still checked one by one."""
+    cacher = kit.cacher(storage)
+    await cacher.start()
+    try:
+        async def create(name: str, **kw: Any) -> int:
+            obj = await storage.create(kit.key(name, namespace=kw.get("namespace", "default")), kit.pod(name, **kw))
+            revision = int(obj["metadata"]["resourceVersion"])
+            await cacher.wait_until_fresh(revision)
+            await turn()
+            return revision
+
+        plain, labelled = cacher.watch(revision=cacher.revision), cacher.watch(
+            revision=cacher.revision, label_selector=kit.labels("app=web")
+        )
+        in_ns = cacher.watch(revision=cacher.revision, namespace="default")
+        conns = {name: FakeConnection() for name in ("plain", "labelled", "in_ns")}
+        attach(plain, conns["plain"])
+        attach(labelled, conns["labelled"])
+        buffered = cacher.watch(revision=cacher.revision)  # pull mode: never attached
+        now = await create("a", labels={"app": "web"})
+        await create("b")
+        future = cacher.watch(revision=now + 10)  # wants only what comes after now+10
+        conns["future"] = FakeConnection()
+        attach(future, conns["future"])
+        attach(in_ns, conns["in_ns"])  # attached after the plan was built
+        await create("c")
+
+        def names(conn: FakeConnection) -> list[str]:
+            return [e["object"]["metadata"]["name"] for e in conn.events()]
+
+        assert names(conns["plain"]) == ["a", "b", "c"]
+        assert names(conns["labelled"]) == ["a"]
+        assert names(conns["in_ns"]) == ["a", "b", "c"]  # the two first were buffered, then pushed
+        assert [e.object["metadata"]["name"] async for e in _take(buffered, 3)] == ["a", "b", "c"]
+        plain.close()
+        later = {f"d{i}": await create(f"d{i}") for i in range(10)}
+        assert names(conns["plain"]) == ["a", "b", "c"]  # gone from the plan once closed
+        assert names(conns["future"]) == [name for name, rev in later.items() if rev > now + 10]
+        assert names(conns["future"]) == ["d8", "d9"]
+        assert names(conns["in_ns"])[-1] == "d9"
+        for watcher in (labelled, in_ns, buffered, future):
+            watcher.close()
+    finally:
+        await cacher.stop()
+
+
+async def _take(watcher: Watcher, n: int) -> Any:
+    for _ in range(n):
+        yield await watcher.__anext__()
