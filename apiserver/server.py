@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import ipaddress
 import logging
 import socket
@@ -32,6 +31,7 @@ from apiserver.app import create_app
 from apiserver.authenticators.tokens import TokenFileError
 from apiserver.bootstrap import bootstrap, bootstrap_kubernetes_service
 from apiserver.filters import PreAuthenticated
+from apiserver.gcpolicy import FreezeSurvivors
 from apiserver.health import Health
 from apiserver.metrics import InstrumentedStorage, Metrics
 from apiserver.options import Options
@@ -150,6 +150,7 @@ async def run(options: Options) -> None:
     security.bind(api)
     crd_controller: crd.CRDController | None = None
     allocation_repair = registry_resources.service_repair(api)
+    gc_policy = FreezeSurvivors()
     try:
         await api.start()
         await bootstrap(api)
@@ -204,12 +205,14 @@ async def run(options: Options) -> None:
             raise
         # What exists now (modules, the compiled schema, the caches' first objects) lives
         # as long as the process; frozen, it is no longer walked by every full garbage
-        # collection that request churn triggers (~60 µs per pod create otherwise).
-        gc.freeze()
+        # collection that request churn triggers (~60 µs per pod create otherwise), and
+        # neither is what survives later full collections (see gcpolicy).
+        gc_policy.start()
         on_ready(url)
         await server.wait()
         logger.info("apiserver stopped serving; closing watch caches and storage")
     finally:
+        await gc_policy.stop()
         if allocation_repair is not None:
             await allocation_repair.stop()
         if crd_controller is not None:
