@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import selectors
 import signal
 import socket
 import subprocess
@@ -118,18 +119,23 @@ def _start(command: list[str]) -> subprocess.Popen[str]:
 
 
 def _wait_ready(worker: subprocess.Popen[str], stopping: threading.Event) -> str | None:
-    """The worker's ``ready`` line; None if it exited (or we are stopping) first."""
+    """The worker's ``ready`` line; None if it exited, we are stopping, or it took longer
+    than ``READY_TIMEOUT`` (then it is stopped here)."""
     assert worker.stdout is not None
     deadline = time.monotonic() + READY_TIMEOUT
-    for line in worker.stdout:
-        if " ready at " in line:
-            return line.rstrip("\n")
-        print(line, end="", flush=True)
-        if stopping.is_set() or time.monotonic() > deadline:
-            break
+    with selectors.DefaultSelector() as selector:
+        selector.register(worker.stdout, selectors.EVENT_READ)
+        while not stopping.is_set() and time.monotonic() < deadline:
+            if not selector.select(timeout=0.2):
+                continue
+            line = worker.stdout.readline()
+            if not line:
+                break  # it exited
+            if " ready at " in line:
+                return line.rstrip("\n")
+            print(line, end="", flush=True)
     if not stopping.is_set():
-        code = worker.poll()
-        logger.error("worker %d did not become ready (exit code %s)", worker.pid, code)
+        logger.error("worker %d did not become ready (exit code %s)", worker.pid, worker.poll())
     return None
 
 
