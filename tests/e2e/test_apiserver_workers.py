@@ -62,10 +62,11 @@ def test_connections_are_spread_over_both_workers(workers: ApiserverProcess) -> 
     try:
         for stream in streams:
             assert stream.__enter__().status_code == 200
-        # Each worker counts its own watches: two different gauges that add up to all of
-        # them. 60 scrapes all landing on one worker would have odds of 2 in 2^60.
-        seen = {registered_watchers(workers) for _ in range(60)}
-        assert len(seen) == 2 and sum(seen) == WATCHES, seen
+        # Each worker counts only its own watches, so any worker's gauge between 0 and all
+        # of them shows the watches split over both (the other holds the rest).
+        seen = {registered_watchers(workers) for _ in range(10)}
+        assert all(0 < count < WATCHES for count in seen), seen
+        assert len(seen) == 1 or (len(seen) == 2 and sum(seen) == WATCHES), seen
     finally:
         for stream, client in zip(streams, clients, strict=True):
             stream.__exit__(None, None, None)
