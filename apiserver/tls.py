@@ -220,7 +220,9 @@ async def until_shutdown(scope: Scope, source: AsyncIterator[T]) -> AsyncIterato
             await aclose()
 
 
-def _bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+def bind(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+    """A TCP socket bound to ``host:port``, listening unless ``listen`` is False (which
+    only holds the port: ``--workers``' supervisor keeps it so that port 0 stays put)."""
     # We bind, not uvicorn: a busy port is then an OSError for the caller, not sys.exit.
     # An explicit IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only when the
     # listening socket says it is TCP, and create_server leaves proto at 0. Without
@@ -234,7 +236,8 @@ def _bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         sock.bind((host, port))
-        sock.listen(2048)
+        if listen:
+            sock.listen(2048)
     except OSError:
         sock.close()
         raise
@@ -352,7 +355,7 @@ class TLSServer:
 
     async def start(self) -> str:
         """Listen (port 0 picks a free port) and return the URL clients should use."""
-        sock = _bind(self._host, self._port, reuse_port=self._reuse_port)
+        sock = bind(self._host, self._port, reuse_port=self._reuse_port)
         self.url = _url(sock)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         ready = asyncio.create_task(self._server.ready.wait())

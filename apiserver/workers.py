@@ -29,7 +29,6 @@ import ctypes
 import logging
 import selectors
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +38,7 @@ from typing import IO
 
 from apiserver.options import Options
 from apiserver.server import GRACEFUL_TIMEOUT, tls_files
+from apiserver.tls import bind
 
 logger = logging.getLogger("apiserver.workers")
 
@@ -52,7 +52,7 @@ def supervise(options: Options, *, argv: list[str]) -> int:
     options.data_dir.mkdir(parents=True, exist_ok=True)
     tls_files(options)  # the PKI, created once here rather than raced by the workers
     try:
-        reserved = _reserve(options.bind_address, options.secure_port)
+        reserved = bind(options.bind_address, options.secure_port, reuse_port=True, listen=False)
     except OSError as err:
         print(f"apiserver: {err} (listening on {options.bind_address}:{options.secure_port})", file=sys.stderr)
         return 1
@@ -89,19 +89,6 @@ def supervise(options: Options, *, argv: list[str]) -> int:
         reserved.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _reserve(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def _die_with_parent() -> None:
