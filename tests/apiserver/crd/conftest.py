@@ -4,33 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from apiserver import crd
-from apiserver.bootstrap import bootstrap
 from apiserver.registry import API
-from apiserver.storage import open_storage
-from kube.resources import default_registry
+
+
+@pytest.fixture(autouse=True)
+def _crds_served() -> None:
+    crd.install()  # before API(...) is built (idempotent)
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[API]:
-    crd.install()
-    storage = await open_storage(data_dir=tmp_path)
-    registry = API(storage=storage, resources=default_registry())
-    await registry.start()
-    await bootstrap(registry)
-    controller = await crd.start(registry)
-    registry.crd_controller = controller  # type: ignore[attr-defined]
+async def api(api: API) -> AsyncIterator[API]:
+    """The suite-wide ``api`` with the CRD controller following the stored CRDs."""
+    controller = await crd.start(api)
+    api.crd_controller = controller  # type: ignore[attr-defined]
     try:
-        yield registry
+        yield api
     finally:
         await controller.stop()
-        await registry.stop()
-        await storage.close()
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 5.0) -> Any:

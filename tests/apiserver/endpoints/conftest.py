@@ -13,12 +13,10 @@ import pytest
 
 from apiserver.app import KubeApp, create_app
 from apiserver.authn import UserInfo
-from apiserver.bootstrap import bootstrap
 from apiserver.health import Health
 from apiserver.metrics import InstrumentedStorage, Metrics
 from apiserver.registry import API
-from apiserver.storage import open_storage
-from kube.resources import default_registry
+from apiserver.storage import Storage, open_storage
 
 
 class HeaderAuthenticator:
@@ -35,15 +33,11 @@ def metrics() -> Metrics:
 
 
 @pytest.fixture
-async def api(tmp_path: Path, metrics: Metrics) -> AsyncIterator[API]:
+async def api_storage(tmp_path: Path, metrics: Metrics) -> AsyncIterator[Storage]:
     storage = InstrumentedStorage(await open_storage(data_dir=tmp_path), metrics=metrics)
-    registry = API(storage=storage, resources=default_registry())
-    await registry.start()
-    await bootstrap(registry)
     try:
-        yield registry
+        yield storage
     finally:
-        await registry.stop()
         await storage.close()
 
 
