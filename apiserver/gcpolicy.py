@@ -34,7 +34,6 @@ class FreezeSurvivors:
     def __init__(self, *, thaw_interval: float = THAW_INTERVAL) -> None:
         self._thaw_interval = thaw_interval
         self._task: asyncio.Task[None] | None = None
-        self._freezing = False
 
     def start(self) -> None:
         gc.freeze()
@@ -52,7 +51,7 @@ class FreezeSurvivors:
                 pass
 
     def _after(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "stop" and info["generation"] == 2 and not self._freezing:
+        if phase == "stop" and info["generation"] == 2:
             gc.freeze()
 
     async def _thaw_periodically(self) -> None:
@@ -63,12 +62,8 @@ class FreezeSurvivors:
     def thaw(self) -> int:
         """Unfreeze, collect everything once, freeze again; returns what was collected."""
         started = time.perf_counter()
-        self._freezing = True
-        try:
-            gc.unfreeze()
-            collected = gc.collect()
-            gc.freeze()
-        finally:
-            self._freezing = False
+        gc.unfreeze()
+        collected = gc.collect()
+        gc.freeze()  # the hook froze the survivors already if installed; again costs nothing
         logger.debug("gc thaw: %d collected in %.1f ms", collected, (time.perf_counter() - started) * 1e3)
         return collected
