@@ -15,6 +15,9 @@ The flush writes, for each dirty sink, everything pending as ONE HTTP/1.1 chunk.
   else) keeps the loop busy goes out in the next flush, one write per watcher, so the
   cost per event falls as the rate rises and latency stays bounded instead of queueing
   up behind per-event writes.
+* The watchers of one bucket that take every change come as one ``Feed`` (``feed``):
+  the dispatcher pushes each change to it once, and the flush walks its sinks in
+  slices, writing each what it has not had yet.
 * A flush writes at most ``SLICE`` connections, then yields the loop and goes on in the
   next turn. A TLS write costs ~15 µs, so a thousand watchers would hold the loop for
   ~15 ms in one go; an event passes through several loop turns on its way (the POST's
@@ -27,19 +30,25 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections import deque
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .feed import Feed
+    from .watchsink import ChunkSink
+
+SLICE = 32
+CHUNKS_KEPT = 256  # joined chunks remembered for sinks with the same pending frames
 
 
 class Dirty(Protocol):
-    """What the flusher needs of a sink."""
+    """What the flusher queues: a sink with frames pending, or a feed."""
 
-    pending: list[bytes]
-
-    def write(self, data: bytes) -> None: ...
-
-
-SLICE = 32
+    def drain(self, budget: int, chunks: dict[tuple[bytes, ...], bytes]) -> tuple[int, bool]:
+        """Write to at most ``budget`` connections; how many were visited, and whether
+        there is more to write (then it is queued again, behind the others)."""
+        ...
 
 
 def chunk(frames: Sequence[bytes]) -> bytes:
@@ -49,13 +58,13 @@ def chunk(frames: Sequence[bytes]) -> bytes:
 
 
 class Flusher:
-    """The dirty sinks of one event loop, flushed once per loop turn."""
+    """The dirty sinks and feeds of one event loop, written a slice per loop turn."""
 
-    __slots__ = ("__weakref__", "_chunks", "_dirty", "_loop")
+    __slots__ = ("__weakref__", "_chunks", "_loop", "_queue")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._dirty: list[Dirty] = []
+        self._queue: deque[Dirty] = deque()
         self._chunks: dict[tuple[bytes, ...], bytes] = {}
 
     @classmethod
@@ -66,36 +75,37 @@ class Flusher:
             flusher = _FLUSHERS[loop] = cls(loop)
         return flusher
 
-    def mark(self, sink: Dirty) -> None:
-        """``sink`` just got its first pending frame since the last flush."""
-        if not self._dirty:
+    def mark(self, item: Dirty) -> None:
+        """``item`` has something to write and is not queued yet."""
+        if not self._queue:
             self._loop.call_soon(self.flush)
-        self._dirty.append(sink)
+        self._queue.append(item)
+
+    def feed(self, sinks: list[ChunkSink]) -> Feed:
+        """A shared feed for ``sinks`` (``watchcache.watcher.Group``)."""
+        from .feed import Feed
+
+        return Feed(flusher=self, sinks=sinks)
 
     def flush(self) -> None:
-        dirty = self._dirty
+        queue = self._queue
         # Keyed by the frames themselves: bytes cache their hash, and a hit compares
         # the same objects (identity first), so equal lists cost a few pointer checks.
-        # Kept for all the slices of one round, then dropped.
         chunks = self._chunks
-        if len(dirty) > SLICE:
+        if len(chunks) > CHUNKS_KEPT:
+            chunks = self._chunks = {}
+        budget = SLICE
+        while queue and budget > 0:
+            item = queue.popleft()
+            visited, again = item.drain(budget, chunks)
+            budget -= visited
+            if again:
+                queue.append(item)
+        if queue:
             # The rest stay queued (so ``mark`` schedules nothing) for the next turn.
-            self._dirty = dirty[SLICE:]
-            dirty = dirty[:SLICE]
             self._loop.call_soon(self.flush)
         else:
-            self._dirty = []
             self._chunks = {}
-        for sink in dirty:
-            pending = sink.pending
-            if not pending:
-                continue  # ended since it was marked
-            sink.pending = []
-            key = tuple(pending)
-            data = chunks.get(key)
-            if data is None:
-                data = chunks[key] = chunk(pending)
-            sink.write(data)
 
 
 _FLUSHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Flusher] = weakref.WeakKeyDictionary()

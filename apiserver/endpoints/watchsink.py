@@ -2,7 +2,9 @@
 
 The sink keeps the frames of events not yet written (``pending``); the loop's
 ``Flusher`` writes them as one chunk per loop turn straight to the connection's
-transport. The watch handler has already sent the response head through ASGI and
+transport. A sink of a plain watcher is usually on a ``Feed`` shared with the other
+watchers of its bucket instead (``group``): then the frames are the feed's, and the
+sink only keeps how far it has been written (``cursor``). The watch handler has already sent the response head through ASGI and
 sends the last chunk through ASGI too, so uvicorn's view of the response stays right
 (keep-alive, the next request on the connection); in between nothing else writes on
 the connection, which keeps the direct writes in order with uvicorn's.
@@ -28,6 +30,7 @@ import logging
 from apiserver.watchcache.events import CacheEvent
 from apiserver.watchcache.watcher import Watcher
 
+from .feed import Feed
 from .flusher import Flusher, chunk
 
 logger = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ class ChunkSink:
     """Pushes one watcher's events to its chunked HTTP response. ``ended`` resolves when
     the watch is over: True when the server ended it, False when the client hung up."""
 
-    __slots__ = ("_flusher", "_limit", "_transport", "_watcher", "ended", "pending")
+    __slots__ = ("_flusher", "_limit", "_transport", "_watcher", "cursor", "ended", "feed", "pending")
 
     def __init__(
         self,
@@ -56,14 +59,56 @@ class ChunkSink:
         self._watcher = watcher
         self._flusher = flusher
         self._limit = limit
+        self.feed: Feed | None = None
+        self.cursor = 0  # on a feed: the position up to which it has been written
+
+    @property
+    def group(self) -> Flusher:
+        """Sinks of one flusher can share a feed (``watchcache.watcher.Group``)."""
+        return self._flusher
 
     def push(self, event: CacheEvent) -> None:
+        if self.feed is not None:
+            self.catch_up()
         pending = self.pending
         if pending:
             pending.append(event.frame())
         elif not self.ended.done():
             self._flusher.mark(self)
             pending.append(event.frame())
+
+    def join(self, feed: Feed) -> None:
+        self.feed = feed
+        self.cursor = feed.end
+
+    def catch_up(self) -> None:
+        """Take what the feed owes this sink into ``pending``, so an event pushed to
+        this sink alone goes out after them."""
+        feed = self.feed
+        if feed is None or self.cursor >= feed.end:
+            return
+        owed = feed.owed(self.cursor)
+        self.cursor = feed.end
+        if not self.pending and not self.ended.done():
+            self._flusher.mark(self)
+        self.pending.extend(owed)
+
+    def leave(self) -> None:
+        """The feed is dissolving: keep what it still owes this sink."""
+        self.catch_up()
+        self.feed = None
+
+    def drain(self, budget: int, chunks: dict[tuple[bytes, ...], bytes]) -> tuple[int, bool]:
+        """Write what is pending as one chunk (``flusher.Dirty``)."""
+        pending = self.pending
+        if pending:  # else ended, or a feed wrote it first, since it was queued
+            self.pending = []
+            key = tuple(pending)
+            data = chunks.get(key)
+            if data is None:
+                data = chunks[key] = chunk(pending)
+            self.write(data)
+        return 1, False
 
     def write(self, data: bytes) -> None:
         """One chunk, from the flusher (or the end of a watch)."""
@@ -82,6 +127,8 @@ class ChunkSink:
     def end(self, *, deliver: bool) -> None:
         if self.ended.done():
             return
+        if self.feed is not None:  # normally dissolved already, when the watcher left
+            self.feed.drop(self)
         pending, self.pending = self.pending, []
         self.ended.set_result(deliver)
         if deliver and pending and not self._transport.is_closing():

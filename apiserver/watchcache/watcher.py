@@ -42,6 +42,26 @@ class Sink(Protocol):
         pushed still goes out), False when the client hung up (drop it)."""
 
 
+class Feed(Protocol):
+    """One push for many sinks: the sinks of a bucket's plain watchers all take every
+    change, so the dispatcher hands each change to their feed once instead of to each
+    sink (see ``dispatch``); the feed's owner gets it to every sink, in order."""
+
+    def push(self, event: CacheEvent) -> None:
+        """Every sink of the feed takes ``event``, after what the feed already had."""
+
+    def dissolve(self) -> None:
+        """The plan that made this feed is gone: each sink keeps what it has not been
+        given yet as its own, ahead of anything pushed to it later. Idempotent."""
+
+
+class Group(Protocol):
+    """What sinks that can share a ``Feed`` have in common (``Sink.group``)."""
+
+    def feed(self, sinks: list[Sink]) -> Feed:
+        """A new feed for ``sinks``, none of which is on another live feed."""
+
+
 class Watcher:
     """An async iterator of ``CacheEvent``; also an async context manager that closes it.
 

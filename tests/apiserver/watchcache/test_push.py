@@ -127,7 +127,7 @@ async def test_identical_batches_share_one_join(cacher: Cacher, monkeypatch: pyt
         joins.append(len(frames))
         return real_chunk(frames)
 
-    monkeypatch.setattr("apiserver.endpoints.flusher.chunk", counting)
+    monkeypatch.setattr("apiserver.endpoints.watchsink.chunk", counting)
     conns = [FakeConnection() for _ in range(50)]
     watchers = [cacher.watch(revision=cacher.revision) for _ in conns]
     for watcher, conn in zip(watchers, conns, strict=True):
