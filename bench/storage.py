@@ -9,7 +9,7 @@ for both backends, in one run, on one event loop:
           raw  = aetcd's own ``client.transaction`` with the same compare and put of
           the pre-encoded bytes. An etcd of our own runs in a temporary directory on
           disk (not tmpfs: its fsync per commit is part of the real cost).
-* sqlite: ours = ``Storage.create`` (encode, hand-off to the writer thread, CAS, commit,
+* sqlite: ours = ``Storage.create`` (encode, a group commit on the event loop, CAS,
           watch publication, decode);
           raw  = ``sqlite3`` INSERTs of the same rows into the same table layout in WAL
           autocommit mode (synchronous=NORMAL), from 1 or 32 threads with a

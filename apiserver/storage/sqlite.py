@@ -3,7 +3,7 @@
 The pieces, each in its own module:
 
 * ``sqlite_log``   — the schema and every SQL statement (a kine-style revision log);
-* ``sqlite_writer`` — the single writer thread, committing queued writes in batches;
+* ``sqlite_writer`` — the single writer, committing each loop turn's writes in one batch;
 * ``sqlite_watch`` — watches fed from an in-memory ring of recent events, falling back
   to the log table for older ones;
 * this module      — wires them to the event loop and implements the KVStore primitives,

@@ -7,8 +7,8 @@ replay every change after a revision for watch — and compaction is just deleti
 that no revision at or after the compaction point can see.
 
 Everything here is synchronous and takes a connection; ``sqlite_writer`` runs writes on
-its one thread, ``sqlite`` runs reads on a small pool, so none of it runs on the event
-loop.
+the event loop in group commits (short: checkpoints, the slow part, run on a thread of
+their own), ``sqlite`` runs reads on a small pool of threads.
 
 Durability: WAL mode with ``synchronous=NORMAL``. A commit is durable against a crash of
 our process; after a power loss or kernel crash the last few commits may be lost, but the

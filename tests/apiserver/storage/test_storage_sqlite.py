@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from apiserver.storage import DB_FILE, StorageError, key_for, open_storage, prefix_for, sqlite_log
+from apiserver.storage import (
+    DB_FILE,
+    StorageError,
+    key_for,
+    open_storage,
+    prefix_for,
+    sqlite_log,
+    sqlite_writer,
+)
 from apiserver.storage.sqlite import SqliteStorage
 from apiserver.storage.sqlite_watch import CATCH_UP_BATCH
 from kube.errors import Expired, InternalError, ServiceUnavailable
@@ -242,5 +250,41 @@ async def test_a_watch_overtaken_by_compaction_expires_instead_of_skipping(tmp_p
             for _ in range(n - 1):
                 seen.append((await next_event(watch)).object)
         assert seen == written[: len(seen)] and len(seen) < n  # no gap before the error
+    finally:
+        await store.close()
+
+
+async def test_checkpoints_copy_the_wal_into_the_file_while_the_store_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commits run on the event loop with SQLite's automatic checkpoint off; a thread of
+    the writer's copies the WAL into the database file instead (its fsync must not stall
+    the loop). Seen from outside: the database file alone, without its WAL, soon holds
+    what was written, while the store is still open."""
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_EVERY", 10)
+    store = await open_storage(data_dir=tmp_path)
+    try:
+        for i in range(25):
+            await store.create(pod_key(f"p{i:02}"), pod(f"p{i:02}"))
+
+        def rows_in_the_file_alone() -> int:
+            copy = tmp_path / "copy.db"
+            copy.write_bytes((tmp_path / DB_FILE).read_bytes())
+            conn = sqlite3.connect(copy)
+            try:
+                count: int = conn.execute("SELECT count(*) FROM log WHERE name LIKE '%/p%'").fetchone()[0]
+            except sqlite3.OperationalError:  # not even the schema has left the WAL yet
+                count = 0
+            conn.close()
+            copy.unlink()
+            return count
+
+        for _ in range(100):
+            if rows_in_the_file_alone() >= 20:
+                break
+            await asyncio.sleep(0.05)
+        assert rows_in_the_file_alone() >= 20
+        writer_conn = store._writer._conn  # type: ignore[attr-defined]
+        assert writer_conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
     finally:
         await store.close()
