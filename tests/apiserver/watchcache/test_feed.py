@@ -51,6 +51,18 @@ def feed_of(watcher: Watcher) -> Feed:
     return feed
 
 
+async def fed(
+    storage: Storage, cacher: Cacher, kit: Any, n: int
+) -> tuple[list[Watcher], list[FakeConnection], Feed]:
+    """``n`` plain push watchers that got a first event, "a", through their feed."""
+    watchers, conns = await watching(cacher, n)
+    await create(storage, cacher, kit, "a")
+    for _ in range(8):
+        await asyncio.sleep(0)
+    assert all(names(c) == ["a"] for c in conns)
+    return watchers, conns, feed_of(watchers[0])
+
+
 async def test_plain_watchers_share_one_feed_and_one_join(
     storage: Storage, live: Cacher, kit: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -80,12 +92,7 @@ async def test_a_round_is_sliced_and_late_frames_reach_everyone_once(
     storage: Storage, live: Cacher, kit: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("apiserver.endpoints.flusher.SLICE", 4)
-    watchers, conns = await watching(live, 10)
-    await create(storage, live, kit, "a")
-    await turn()
-    await turn()
-    assert all(names(c) == ["a"] for c in conns)
-    feed = feed_of(watchers[0])
+    watchers, conns, feed = await fed(storage, live, kit, 10)
     feed.push(event("b", 900))
     await asyncio.sleep(0)  # the first slice: four connections
     first = [len(c.writes) == 2 for c in conns]
@@ -104,10 +111,7 @@ async def test_a_round_is_sliced_and_late_frames_reach_everyone_once(
 async def test_an_event_for_one_sink_waits_behind_what_the_feed_owes_it(
     storage: Storage, live: Cacher, kit: Any
 ) -> None:
-    watchers, conns = await watching(live, 3)
-    await create(storage, live, kit, "a")
-    await turn()
-    feed = feed_of(watchers[0])
+    watchers, conns, feed = await fed(storage, live, kit, 3)
     feed.push(event("b", 900))
     mark = bookmark(kind="Pod", api_version="v1", revision=900)
     assert watchers[1].offer(mark)  # before the flush: b must still come first
@@ -124,11 +128,7 @@ async def test_a_watch_closed_by_its_own_write_does_not_cost_the_others_an_event
     storage: Storage, live: Cacher, kit: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("apiserver.endpoints.flusher.SLICE", 4)
-    watchers, conns = await watching(live, 10)
-    await create(storage, live, kit, "a")
-    for _ in range(4):
-        await turn()
-    feed = feed_of(watchers[0])
+    watchers, conns, feed = await fed(storage, live, kit, 10)
     conns[2].closing = True  # the client went away: found when its turn comes
     feed.push(event("b", 900))
     feed.push(event("c", 901))
@@ -149,9 +149,7 @@ async def test_a_watch_closed_by_its_own_write_does_not_cost_the_others_an_event
 async def test_a_slow_watcher_is_ended_without_the_batch_and_the_rest_go_on(
     storage: Storage, live: Cacher, kit: Any
 ) -> None:
-    watchers, conns = await watching(live, 4)
-    await create(storage, live, kit, "a")
-    await turn()
+    watchers, conns, _ = await fed(storage, live, kit, 4)
     conns[1].buffered = 10 << 20
     await create(storage, live, kit, "b")
     await turn()
@@ -166,10 +164,7 @@ async def test_a_slow_watcher_is_ended_without_the_batch_and_the_rest_go_on(
 async def test_frames_owed_when_the_plan_changes_come_before_later_ones(
     storage: Storage, live: Cacher, kit: Any
 ) -> None:
-    watchers, conns = await watching(live, 3)
-    await create(storage, live, kit, "a")
-    await turn()
-    feed = feed_of(watchers[0])
+    watchers, conns, feed = await fed(storage, live, kit, 3)
     feed.push(event("b", 900))  # not written yet when a new watcher comes
     newcomer = live.watch(revision=live.revision)
     assert feed.dissolved
