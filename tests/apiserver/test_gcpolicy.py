@@ -1,5 +1,5 @@
-"""The server's garbage-collection policy: survivors of full collections are frozen, and
-a periodic thaw still reclaims cycles that died while frozen."""
+"""The server's garbage-collection policy: survivors of middle-generation and full
+collections are frozen, and a periodic thaw still reclaims cycles that died while frozen."""
 
 from __future__ import annotations
 
@@ -35,10 +35,11 @@ async def policy() -> AsyncIterator[FreezeSurvivors]:
         gc.unfreeze()
 
 
-async def test_survivors_of_a_full_collection_are_frozen(policy: FreezeSurvivors) -> None:
+@pytest.mark.parametrize("generation", [1, 2])
+async def test_survivors_of_a_middle_or_full_collection_are_frozen(policy: FreezeSurvivors, generation: int) -> None:
     kept = [Node() for _ in range(1000)]
     before = gc.get_freeze_count()
-    gc.collect(2)
+    gc.collect(generation)
     assert gc.get_freeze_count() >= before + len(kept)
     # A young collection leaves the permanent generation alone.
     frozen = gc.get_freeze_count()
