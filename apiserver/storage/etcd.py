@@ -11,9 +11,11 @@ Every primitive is one etcd request, shaped as in Kubernetes' etcd3 store:
 We use aetcd for the connection and its generated gRPC stubs, but build the requests
 ourselves: aetcd's helpers drop ``revision``/``limit`` on ranges and its shared watch
 multiplexer waits forever on a compacted start revision. The three requests every write
-and get makes are encoded straight to wire bytes (``etcd_wire``) and sent through
-serializer-less callables on the same channel: that is CPU on the server's one
-event-loop thread, per request.
+and get makes are encoded straight to wire bytes (``etcd_wire``) and sent over our own
+HTTP/2 connection (``etcd_h2``) rather than grpc.aio, and so are the watch streams: per
+request and per event, that is CPU on the server's one event-loop thread, and grpc.aio
+spent more of it on a unary call than the rest of a create's storage work together.
+Paged lists and compaction (rare) stay on aetcd's gRPC channel.
 
 Connecting tries each endpoint in turn with a bounded timeout and keeps the first that
 answers; an unreachable etcd is a StorageError naming every endpoint tried, never a
@@ -37,6 +39,7 @@ from kube.errors import BadRequest, InternalError, ServiceUnavailable, StatusErr
 
 from . import etcd_wire
 from .errors import FutureRevision, RevisionCompacted, StorageError
+from .etcd_h2 import GrpcError, H2Channel
 from .etcd_watch import EtcdWatch
 from .interface import WatchEvent
 from .keys import prefix_end
@@ -90,16 +93,11 @@ class EtcdStorage(KVStore):
         self._ns = key_namespace.encode()
         self._timeout = request_timeout
         self._kv = client.kvstub
-        # The same methods, taking requests already encoded by etcd_wire.
-        self._txn_bytes = client.channel.unary_unary(
-            "/etcdserverpb.KV/Txn", response_deserializer=rpc.TxnResponse.FromString, _registered_method=True
+        host, port = parse_endpoint(endpoint)
+        # The hot requests (encoded by etcd_wire) and the watches: see the module docstring.
+        self._h2 = H2Channel(
+            host=host.strip("[]"), port=port, authority=f"{host}:{port}", timeout=request_timeout
         )
-        self._range_bytes = client.channel.unary_unary(
-            "/etcdserverpb.KV/Range",
-            response_deserializer=rpc.RangeResponse.FromString,
-            _registered_method=True,
-        )
-        self._watch_stub = rpc.WatchStub(client.channel)
         self._closed = False
         self._watches: set[EtcdWatch] = set()
 
@@ -135,8 +133,8 @@ class EtcdStorage(KVStore):
     # -- KVStore primitives ---------------------------------------------------------
 
     async def _get_raw(self, key: str) -> Raw | None:
-        resp = await self._call(self._range_bytes, etcd_wire.range_key(self._ns + key.encode()))
-        return _raw(resp.kvs)
+        answer = await self._unary("/etcdserverpb.KV/Range", etcd_wire.range_key(self._ns + key.encode()))
+        return _raw(rpc.RangeResponse.FromString(answer).kvs)
 
     async def _cas_put(self, key: str, data: bytes, *, expected: int) -> CasResult:
         request = etcd_wire.cas_put(key=self._ns + key.encode(), value=data, expected=expected)
@@ -146,7 +144,7 @@ class EtcdStorage(KVStore):
         return await self._txn(etcd_wire.cas_delete(key=self._ns + key.encode(), expected=expected))
 
     async def _txn(self, request: bytes) -> CasResult:
-        resp = await self._call(self._txn_bytes, request)
+        resp = rpc.TxnResponse.FromString(await self._unary("/etcdserverpb.KV/Txn", request))
         if resp.succeeded:
             return CasResult(ok=True, revision=resp.header.revision)
         return CasResult(ok=False, current=_raw(resp.responses[0].response_range.kvs))
@@ -205,6 +203,7 @@ class EtcdStorage(KVStore):
         self._closed = True
         for w in list(self._watches):
             await w.aclose()
+        self._h2.close()
         await self._client.close()
 
     @property
@@ -219,7 +218,9 @@ class EtcdStorage(KVStore):
         return self._closed
 
     def open_stream(self) -> Any:
-        return self._watch_stub.Watch(metadata=_WATCH_METADATA)
+        return self._h2.stream(
+            "/etcdserverpb.Watch/Watch", metadata=_WATCH_METADATA, parse=rpc.WatchResponse.FromString
+        )
 
     def track(self, w: EtcdWatch, *, open_: bool) -> None:
         if open_:
@@ -239,13 +240,23 @@ class EtcdStorage(KVStore):
                 raise
             raise self._translate(e) from e
 
+    async def _unary(self, path: str, request: bytes) -> bytes:
+        if self._closed:
+            raise ServiceUnavailable(f"the etcd client for {self.endpoint} is closed")
+        try:
+            return await self._h2.unary(path, request)
+        except GrpcError as e:
+            raise self._translate_status(e.code, e.details) from e
+
     def _translate(self, e: rpc.AioRpcError) -> StatusError:
-        code = e.code()
+        return self._translate_status(e.code(), e.details() or "")
+
+    def _translate_status(self, code: rpc.StatusCode, details: str) -> StatusError:
         if code == rpc.StatusCode.UNAVAILABLE:
-            return ServiceUnavailable(f"etcd at {self.endpoint} is unavailable: {e.details()}")
+            return ServiceUnavailable(f"etcd at {self.endpoint} is unavailable: {details}")
         if code == rpc.StatusCode.DEADLINE_EXCEEDED:
             return Timeout(f"etcd at {self.endpoint} did not answer within {self._timeout:g}s")
-        return InternalError.of(f"etcd at {self.endpoint}: {code.name}: {e.details()}")
+        return InternalError.of(f"etcd at {self.endpoint}: {code.name}: {details}")
 
     async def _compacted_revision(self) -> int:
         """etcd does not report its compaction point on a failed range; a watch from
@@ -259,7 +270,7 @@ class EtcdStorage(KVStore):
                 resp = await asyncio.wait_for(call.read(), 2.0)
                 if resp.compact_revision:
                     return int(resp.compact_revision)
-        except (TimeoutError, rpc.AioRpcError):
+        except (TimeoutError, GrpcError):
             pass
         finally:
             call.cancel()

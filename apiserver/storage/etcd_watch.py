@@ -1,21 +1,22 @@
 """One etcd watch stream per watch.
 
-Each watch is its own gRPC Watch call on the shared channel (HTTP/2 streams are cheap),
-so closing one is just cancelling its call, and a compacted start revision is simply the
-first response we read: etcd answers ``created`` and then a cancel carrying
-``compact_revision``, which becomes Expired on the first ``__anext__``. Events carry
-``prev_kv``, which gives DELETED events their object and MODIFIED events their ``prev``.
+Each watch is its own gRPC Watch call, a stream on the store's HTTP/2 connection to
+etcd (``etcd_h2``; streams are cheap), so closing one is just cancelling its call, and a
+compacted start revision is simply the first response we read: etcd answers ``created``
+and then a cancel carrying ``compact_revision``, which becomes Expired on the first
+``__anext__``. Events carry ``prev_kv``, which gives DELETED events their object and
+MODIFIED events their ``prev``.
 
 One reader task per watch (started by the first ``__anext__``) reads the stream into a
-buffer, and ``__anext__`` waits on a plain future for it. A gRPC read that is cancelled
-cancels the whole call, so reads must never run in the consumer's task: a consumer may
+buffer, and ``__anext__`` waits on a plain future for it. Reads never run in the
+consumer's task (with grpc.aio, a cancelled read cancels the whole call): a consumer may
 time out a ``__anext__`` (``asyncio.wait_for``) and call it again without losing the
 stream or an event, as with the SQLite watch. A long-lived reader does that with one
 task per watch, where a read task per response (shielded) cost a task and a shield per
 event on the event-loop thread. The reader stops reading when ``_BUFFER`` events wait
-undelivered, so a slow consumer still holds etcd back through gRPC flow control instead
-of growing our memory. Whatever ends the stream (an error, compaction, etcd cancelling)
-is raised after the events that came before it.
+undelivered, so a slow consumer still holds etcd back through HTTP/2 flow control
+instead of growing our memory. Whatever ends the stream (an error, compaction, etcd
+cancelling) is raised after the events that came before it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from kube.errors import InternalError, ServiceUnavailable
 
 from . import codec
 from .errors import too_old
+from .etcd_h2 import GrpcError
 from .interface import EventType, WatchEvent
 
 if TYPE_CHECKING:
@@ -131,8 +133,10 @@ class EtcdWatch:
                             self._space = None
         except asyncio.CancelledError:
             raise
+        except GrpcError as e:
+            self._end = self._translate(e.code, e.details)
         except rpc.AioRpcError as e:
-            self._end = self._translate(e)
+            self._end = self._translate(e.code(), e.details() or "")
         except Exception as e:
             self._end = e
         if self._waiter is not None:
@@ -148,10 +152,10 @@ class EtcdWatch:
                 f"etcd at {self._store.endpoint} cancelled the watch: {resp.cancel_reason or 'no reason given'}"
             )
 
-    def _translate(self, e: rpc.AioRpcError) -> Exception:
-        if e.code() == rpc.StatusCode.UNAVAILABLE:
-            return ServiceUnavailable(f"etcd at {self._store.endpoint} is unavailable: {e.details()}")
-        return InternalError.of(f"etcd watch at {self._store.endpoint}: {e.code().name}: {e.details()}")
+    def _translate(self, code: rpc.StatusCode, details: str) -> Exception:
+        if code == rpc.StatusCode.UNAVAILABLE:
+            return ServiceUnavailable(f"etcd at {self._store.endpoint} is unavailable: {details}")
+        return InternalError.of(f"etcd watch at {self._store.endpoint}: {code.name}: {details}")
 
     def _convert(self, event: Any) -> WatchEvent:
         kv = event.kv

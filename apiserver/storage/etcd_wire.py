@@ -18,10 +18,12 @@ so protobuf writes it even when it is 0 (a create's "key absent" check), and so 
 
 from __future__ import annotations
 
+_SMALL = tuple(bytes((n,)) for n in range(0x80))
+
 
 def _varint(n: int) -> bytes:
     if n < 0x80:
-        return bytes((n,))
+        return _SMALL[n]
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -47,9 +49,8 @@ def range_key(key: bytes) -> bytes:
 
 def cas_put(*, key: bytes, value: bytes, expected: int) -> bytes:
     """Txn(If mod_revision(key) == expected, Then Put(key, value), Else Range(key))."""
-    return _cas(
-        key=key, expected=expected, then=_field(b"\x12", _bytes(b"\x0a", key) + _bytes(b"\x12", value))
-    )
+    put = _bytes(b"\x0a", key) + _bytes(b"\x12", value)
+    return _cas(key=key, expected=expected, then=b"\x12" + _varint(len(put)) + put)
 
 
 def cas_delete(*, key: bytes, expected: int) -> bytes:
@@ -60,4 +61,11 @@ def cas_delete(*, key: bytes, expected: int) -> bytes:
 def _cas(*, key: bytes, expected: int, then: bytes) -> bytes:
     compare = b"\x10\x02" + _bytes(b"\x1a", key) + b"\x30" + _varint(expected)
     otherwise = _field(b"\x0a", _bytes(b"\x0a", key))
-    return _field(b"\x0a", compare) + _field(b"\x12", then) + _field(b"\x1a", otherwise)
+    # One concatenation of the whole, rather than one per nesting level.
+    return b"".join(
+        (
+            b"\x0a", _varint(len(compare)), compare,
+            b"\x12", _varint(len(then)), then,
+            b"\x1a", _varint(len(otherwise)), otherwise,
+        )
+    )  # fmt: skip
