@@ -2,7 +2,11 @@
 
 Two layers, for speed and for clarity:
 
-- ``KubeApp`` sees every request first. Health probes pass without credentials; every
+- ``KubeApp`` sees every request first. Health probes pass without credentials, and
+  ``KubeApp`` answers the ones ``Health.routes`` would (``GET``/``HEAD`` of
+  ``/healthz``, ``/livez``, ``/readyz`` and ``/<probe>/<check>``) itself, through
+  ``Health.run`` with the routes' exact response: the framework's routing and middleware
+  cost more than the checks, and load balancers probe often. Every
   other request must authenticate (401 Status otherwise) and, when an ``Authorizer`` is
   configured, be authorized (403). The path is parsed once into a ``RequestInfo``
   (what authorization decides on); resource requests (``/api/v1/namespaces/x/pods/y``)
@@ -58,7 +62,10 @@ PLUGIN_MODULES = ("apiserver.discovery", "apiserver.openapi")
 
 
 class Authorizer(Protocol):
-    """Decides whether ``user`` may do what ``request`` asks (RBAC plugs in here)."""
+    """Decides whether ``user`` may do what ``request`` asks (RBAC plugs in here). One
+    that decides without waiting may also offer ``authorize_now`` (the same, not a
+    coroutine), which is then called instead: a coroutine per request costs more than
+    the admin's decision."""
 
     async def authorize(self, *, user: Any, request: requestinfo.RequestInfo) -> None:
         """Return to allow; raise a StatusError (Forbidden, 403) to refuse."""
@@ -196,22 +203,44 @@ class KubeApp:
     ) -> None:
         self.api = api
         self.metrics = metrics
+        self.health = health
         self.authenticator = authenticator
         # A filter in front (``apiserver.filters``) named the user: read it, no await.
         self._user_in_scope = bool(getattr(authenticator, "scope_provided", False))
         self.authorizer = authorizer
+        self._authorize_now = getattr(authorizer, "authorize_now", None)
         self.endpoints = ResourceEndpoints(
             api=api, on_watch_open=metrics.watch_opened, on_watch_close=metrics.watch_closed
         )
         self.inner = _inner_app(api=api, metrics=metrics, health=health, extra_routes=extra_routes)
+
+    async def _health(self, scope: Scope, send: Send, *, endpoint: str, only: str | None) -> None:
+        """What the health routes answer, without the framework's routing and middleware
+        (about half of a probe's cost): load balancers probe often."""
+        query_string: bytes = scope.get("query_string", b"")
+        verbose = bool(query_string) and "verbose" in requestinfo.parse_query(query_string)
+        code, text = await self.health.run(endpoint, only=only, verbose=verbose)
+        body = text.encode()
+        headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"content-length", b"%d" % len(body)),
+            (b"content-type", b"text/plain; charset=utf-8"),
+        ]
+        await send({"type": "http.response.start", "status": code, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)  # lifespan; websockets are routed by plug-ins
             return
         path: str = scope["path"]
-        if _is_health(path):
-            await self.inner(scope, receive, send)
+        info: requestinfo.RequestInfo | None = scope.get(REQUEST_INFO_SCOPE_KEY)
+        if info is None and _is_health(path):  # a filter in front that parsed the path passed probes by
+            target = _health_target(path, scope["method"])
+            if target is None:
+                await self.inner(scope, receive, send)  # a 404/405 Status or a slash redirect
+            else:
+                await self._health(scope, send, endpoint=target[0], only=target[1])
             return
         if self._user_in_scope:
             user = scope.get(USER_SCOPE_KEY)
@@ -227,7 +256,6 @@ class KubeApp:
                 await send_status(send, err)
                 return
             scope[USER_SCOPE_KEY] = user
-        info: requestinfo.RequestInfo | None = scope.get(REQUEST_INFO_SCOPE_KEY)
         query: dict[str, str] | None = scope.get(QUERY_SCOPE_KEY)
         if info is None or query is None:
             query = requestinfo.parse_query(scope.get("query_string", b""))
@@ -243,7 +271,10 @@ class KubeApp:
         try:
             if self.authorizer is not None:
                 try:
-                    await self.authorizer.authorize(user=user, request=info)
+                    if self._authorize_now is not None:
+                        self._authorize_now(user=user, request=info)
+                    else:
+                        await self.authorizer.authorize(user=user, request=info)
                 except Exception as err:
                     code = await send_status(send, err)
                     return
@@ -260,6 +291,23 @@ class KubeApp:
 
 def _is_health(path: str) -> bool:
     return path.startswith(HEALTH_PATHS) and any(path == p or path.startswith(p + "/") for p in HEALTH_PATHS)
+
+
+_HEALTH_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _health_target(path: str, method: str) -> tuple[str, str | None] | None:
+    """(endpoint, single check) when ``Health.routes`` would serve this request, else None
+    (the routes then answer as before: 405 for another method, 404 for a deeper path)."""
+    if method not in _HEALTH_METHODS:
+        return None
+    for endpoint in HEALTH_PATHS:
+        if path == endpoint:
+            return endpoint, None
+        if path.startswith(endpoint) and path[len(endpoint)] == "/":
+            check = path[len(endpoint) + 1 :]
+            return (endpoint, check) if check and "/" not in check else None
+    return None
 
 
 def _per_connection(authenticator: Authenticator) -> Authenticator:

@@ -43,21 +43,32 @@ TOO_MANY_REQUESTS = "Too many requests, please try again later."
 LONG_RUNNING_VERBS = frozenset({"watch", "proxy"})
 LONG_RUNNING_SUBRESOURCES = frozenset({"attach", "exec", "proxy", "log", "portforward"})
 MUTATING_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
-_JSON_TYPES = frozenset({
-    "", "application/json", "application/merge-patch+json", "application/strategic-merge-patch+json",
-    "application/json-patch+json",
-})
+_JSON_TYPES = frozenset(
+    {
+        "",
+        "application/json",
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+        "application/json-patch+json",
+    }
+)
 _YAML_TYPES = frozenset({"application/yaml", "application/apply-patch+yaml"})
 
 
 # -- headers -------------------------------------------------------------------------------
 
 
-_HEADER_TOO_LARGE = orjson.dumps({
-    "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-    "message": f"request header fields too large: the request line and headers may not exceed {MAX_HEADER_BYTES} bytes",
-    "reason": "RequestHeaderFieldsTooLarge", "code": 431,
-})
+_HEADER_TOO_LARGE = orjson.dumps(
+    {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": f"request header fields too large: the request line and headers may not exceed {MAX_HEADER_BYTES} bytes",
+        "reason": "RequestHeaderFieldsTooLarge",
+        "code": 431,
+    }
+)
 
 
 class HeaderLimitedHttpTools(HttpToolsProtocol):
@@ -70,19 +81,25 @@ class HeaderLimitedHttpTools(HttpToolsProtocol):
         self._head_bytes = 0
         super().on_message_begin()
 
-    def _count(self, size: int) -> None:
-        self._head_bytes += size
-        if self._head_bytes > MAX_HEADER_BYTES:
-            self._head_refused = True
-            raise ValueError("request head too large")  # httptools turns it into a parser error
+    def _refuse(self) -> None:
+        self._head_refused = True
+        raise ValueError("request head too large")  # httptools turns it into a parser error
 
+    # uvicorn's on_url and on_header, counting as they go (inlined: they run for every header).
     def on_url(self, url: bytes) -> None:
-        self._count(len(url))
-        super().on_url(url)
+        self._head_bytes += len(url)
+        if self._head_bytes > MAX_HEADER_BYTES:
+            self._refuse()
+        self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4)
-        super().on_header(name, value)
+        self._head_bytes += len(name) + len(value) + 4
+        if self._head_bytes > MAX_HEADER_BYTES:
+            self._refuse()
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def data_received(self, data: bytes) -> None:
         if self._head_refused:
@@ -144,7 +161,9 @@ def _yaml_depth(body: bytes) -> int:
 
 
 def _too_deep() -> BadRequest:
-    return BadRequest(f"the request body nests deeper than {MAX_DEPTH} levels, which this server does not accept")
+    return BadRequest(
+        f"the request body nests deeper than {MAX_DEPTH} levels, which this server does not accept"
+    )
 
 
 def check_body(*, content_type: str, body: bytes) -> None:

@@ -104,7 +104,8 @@ def encode_yaml(value: Any) -> bytes:
 
 
 _decoders: dict[str, Decoder] = {JSON: decode_json, YAML: decode_yaml}
-_encoders: dict[str, Encoder] = {JSON: encode_json, YAML: encode_yaml}
+# orjson.dumps itself for JSON (what encode_json calls): one Python call less per answer.
+_encoders: dict[str, Encoder] = {JSON: orjson.dumps, YAML: encode_yaml}
 
 
 def register_decoder(media_type: str, decoder: Decoder) -> None:

@@ -60,14 +60,35 @@ class RequestInfo:
     field_selector: str = ""
 
 
+# Parsed query strings: clients repeat a few (``resourceVersion=0``, a watch's
+# selectors), and parse_qsl costs more than the rest of the request's parsing.
+_QUERIES: dict[bytes, dict[str, str]] = {}
+_QUERIES_MAX = 1024
+_QUERY_KEEP = 256
+"""Longer query strings are parsed every time (they are rarely repeated)."""
+
+
 def parse_query(query: bytes | str) -> dict[str, str]:
-    """Query parameters, first value winning as Go's ``url.Values.Get`` does."""
-    if isinstance(query, bytes):
-        query = query.decode("latin-1")
-    out: dict[str, str] = {}
+    """Query parameters, first value winning as Go's ``url.Values.Get`` does. The dict
+    is the caller's own."""
     if not query:
-        return out
-    for key, value in parse_qsl(query, keep_blank_values=True):
+        return {}
+    if isinstance(query, str):  # not kept: one key type, as bytes and str of equal text collide
+        return _parse_query(query)
+    found = _QUERIES.get(query)
+    if found is None:
+        found = _parse_query(query.decode("latin-1"))
+        if len(query) > _QUERY_KEEP:
+            return found
+        if len(_QUERIES) >= _QUERIES_MAX:
+            _QUERIES.clear()
+        _QUERIES[query] = found
+    return found.copy()
+
+
+def _parse_query(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
         out.setdefault(key, value)
     return out
 

@@ -3,8 +3,9 @@
 Why this exists: kube-apiserver authenticates most callers by the client certificate
 they present in the TLS handshake, but uvicorn 0.54 verifies that certificate and
 then keeps it to itself. Each uvicorn protocol instance serves one connection and
-calls ``self.app`` per request, so our subclasses wrap ``self.app`` once the handshake
-is done and add the ASGI TLS extension to every request's scope::
+calls ``self.app`` per request, so once the handshake is done our subclasses add the
+ASGI TLS extension to every request's scope (the httptools one as it builds the scope,
+``apiserver.httpcycle``; the others by wrapping ``self.app``)::
 
     scope["extensions"]["tls"] = {
         "client_cert_chain": [PEM str, ...],   # [] when the client sent no certificate
@@ -147,25 +148,30 @@ class _WithExtensions:
         await self.app(scope, receive, send)
 
 
-def _wrap_app(app: Any, transport: asyncio.BaseTransport, config: uvicorn.Config) -> Any:
+def _extensions(transport: asyncio.BaseTransport, config: uvicorn.Config) -> dict[str, Any] | None:
+    """What every request of this connection gets in ``scope["extensions"]``; None
+    when the connection is not ours to describe (no TLS, or not a ``TLSServer``)."""
     ssl_object = transport.get_extra_info("ssl_object")
     if not isinstance(config, _Config) or ssl_object is None:
-        return app
-    return _WithExtensions(
-        app,
-        {
-            "tls": tls_extension(ssl_object, config=config),
-            SHUTDOWN_EXTENSION: config.shutting_down,
-            TRANSPORT_EXTENSION: transport,
-        },
-    )
+        return None
+    return {
+        "tls": tls_extension(ssl_object, config=config),
+        SHUTDOWN_EXTENSION: config.shutting_down,
+        TRANSPORT_EXTENSION: transport,
+    }
+
+
+def _wrap_app(app: Any, transport: asyncio.BaseTransport, config: uvicorn.Config) -> Any:
+    extensions = _extensions(transport, config)
+    return app if extensions is None else _WithExtensions(app, extensions)
 
 
 # asyncio calls connection_made after the handshake, so the peer certificate is known.
 class HttpToolsTLSProtocol(CycleHttpTools):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.app = _wrap_app(self.app, transport, self.config)
+        # Put in each scope as the protocol builds it: no app wrapper to await per request.
+        self.scope_extensions = _extensions(transport, self.config)
 
 
 class H11TLSProtocol(H11Protocol):

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apiserver import negotiation
-from apiserver.negotiation import Output
+from apiserver.negotiation import DEFAULT_OUTPUT, Output
 from apiserver.registry import API, Context, ResourceStore
 from apiserver.requestinfo import RequestInfo
 from kube.errors import TooLarge
 from kube.resources import ResourceInfo
 
 from .params import WriteOptions, write_options
-from .responses import Headers, Receive, Scope, Send, send_bytes, warning_headers
+from .responses import CACHE_CONTROL, JSON, Headers, Receive, Scope, Send, warning_headers
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
 
@@ -61,7 +61,11 @@ class Call:
 
     def apply_write_options(self, *, kind: str, apply: bool = False) -> WriteOptions:
         options = write_options(
-            self.query, dry_run=self.dry_run_values(), user_agent=self.header(b"user-agent"), kind=kind, apply=apply
+            self.query,
+            dry_run=self.dry_run_values(),
+            user_agent=self.header(b"user-agent"),
+            kind=kind,
+            apply=apply,
         )
         ctx = self.ctx
         ctx.dry_run = options.dry_run
@@ -92,16 +96,21 @@ class Call:
         return negotiation.decode_body(content_type=self.content_type, body=await self.body())
 
     async def respond(self, status: int, body: Any) -> int:
-        """Send ``body`` (a JSON-able value) encoded as negotiated."""
+        """Send ``body`` (a JSON-able value) encoded as negotiated: ``send_bytes``, inlined
+        (every resource answer goes through here)."""
         self.status = status
         output = self.output
-        headers = warning_headers(self.ctx.warnings) if self.ctx.warnings else []
-        headers.extend(self.extra_headers)
-        await send_bytes(
-            self.send,
-            status=status,
-            body=output.encode(body),
-            content_type=output.content_type.encode(),
-            headers=headers,
-        )
+        data = output.encode(body)
+        headers: Headers = [
+            (b"content-type", JSON if output is DEFAULT_OUTPUT else output.content_type.encode()),
+            (b"content-length", b"%d" % len(data)),
+            CACHE_CONTROL,
+        ]
+        if self.ctx.warnings:
+            headers.extend(warning_headers(self.ctx.warnings))
+        if self.extra_headers:
+            headers.extend(self.extra_headers)
+        send = self.send
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
         return status

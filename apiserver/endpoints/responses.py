@@ -24,7 +24,7 @@ Send = Callable[[Message], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
 JSON = b"application/json"
-_CACHE_CONTROL = (b"cache-control", b"no-cache, private")
+CACHE_CONTROL = (b"cache-control", b"no-cache, private")
 # Kubernetes truncates Warning headers; we cap their number and size the same way.
 _MAX_WARNINGS = 32
 _MAX_WARNING_LENGTH = 4096
@@ -53,8 +53,8 @@ async def send_bytes(
 ) -> None:
     raw: Headers = [
         (b"content-type", content_type),
-        (b"content-length", str(len(body)).encode()),
-        _CACHE_CONTROL,
+        (b"content-length", b"%d" % len(body)),
+        CACHE_CONTROL,
     ]
     if headers:
         raw.extend(headers)

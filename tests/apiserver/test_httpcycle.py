@@ -170,3 +170,44 @@ async def test_bad_header_names_and_values_are_refused() -> None:
         transport = await serve(app, GET)
         # As uvicorn: the response counts as started, so the connection is dropped.
         assert transport.closed and transport.writes == []
+
+
+async def test_the_keep_alive_timer_is_armed_once_and_closes_only_an_idle_connection() -> None:
+    config = Config(fixed(b"{}"), http="httptools", log_config=None, access_log=False, server_header=False)
+    config.load()
+    protocol = CycleHttpTools(config=config, server_state=ServerState(), app_state={})
+    transport = Transport()
+    protocol.connection_made(transport)
+
+    async def request() -> None:
+        protocol.data_received(GET)
+        while protocol.server_state.tasks:
+            await asyncio.gather(*protocol.server_state.tasks)
+
+    await request()
+    timer = protocol.timeout_keep_alive_task
+    assert timer is not None
+    await request()
+    assert protocol.timeout_keep_alive_task is timer  # not cancelled and made anew per request
+    # Due while a request is in progress: the connection stays, and its response re-arms.
+    protocol.data_received(GET[:10])
+    timer.cancel()
+    protocol._keep_alive_due()
+    assert not transport.closed and protocol.timeout_keep_alive_task is None
+    protocol.data_received(GET[10:])
+    while protocol.server_state.tasks:
+        await asyncio.gather(*protocol.server_state.tasks)
+    timer = protocol.timeout_keep_alive_task
+    assert timer is not None
+    # Due, but the connection has been idle for less than the timeout: it waits out the rest.
+    timer.cancel()
+    protocol._keep_alive_due()
+    assert not transport.closed and protocol.timeout_keep_alive_task is not None
+    # Idle for the whole timeout: closed.
+    protocol.timeout_keep_alive_task.cancel()
+    assert protocol._idle_since is not None
+    protocol._idle_since -= protocol.timeout_keep_alive
+    protocol._keep_alive_due()
+    assert transport.closed
+    protocol.connection_lost(None)
+    assert protocol.timeout_keep_alive_task is None

@@ -336,3 +336,27 @@ async def test_subresource_and_virtual_resource_plugins(client: httpx.AsyncClien
     assert_status(await client.patch(f"{base}/d/scale", json={}), 405, "MethodNotAllowed")
     bound = await client.post("/api/v1/namespaces/default/bindings", json={"metadata": {"name": "p"}})
     assert bound.status_code == 201
+
+
+async def test_health_answers_as_the_routes_do(app: Any) -> None:
+    """``KubeApp`` answers probes itself; what it sends must be what ``Health.routes``
+    (which still serve anything else under those paths) would have sent."""
+    routes = httpx.AsyncClient(transport=httpx.ASGITransport(app=app.inner), base_url="http://test")
+    direct = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    async with routes, direct:
+        for method, path in [
+            ("GET", "/healthz"),
+            ("HEAD", "/livez"),
+            ("GET", "/readyz?verbose"),
+            ("GET", "/readyz?verbose=1&x=y"),
+            ("GET", "/readyz/etcd"),
+            ("GET", "/livez/ping?verbose"),
+            ("GET", "/readyz/nope"),
+            ("POST", "/healthz"),
+            ("GET", "/healthz/etcd/more"),
+        ]:
+            want, got = await routes.request(method, path), await direct.request(method, path)
+            assert (got.status_code, got.content) == (want.status_code, want.content), (method, path)
+            assert [h for h in got.headers.items() if h[0] != "date"] == [
+                h for h in want.headers.items() if h[0] != "date"
+            ], (method, path)
