@@ -50,7 +50,10 @@ class Health:
         return None
 
     async def _etcd(self) -> None:
-        await asyncio.wait_for(self._storage.current_revision(), STORAGE_TIMEOUT)
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps the call in a task
+        # of its own, per probe.
+        async with asyncio.timeout(STORAGE_TIMEOUT):
+            await self._storage.current_revision()
 
     async def _informers(self) -> None:
         if not self._caches_ready():
