@@ -4,8 +4,8 @@ The sink keeps the frames of events not yet written (``pending``); the loop's
 ``Flusher`` writes them as one chunk per loop turn straight to the connection's
 transport. A sink of a plain watcher is usually on a ``Feed`` shared with the other
 watchers of its bucket instead (``group``): then the frames are the feed's, and the
-sink only keeps how far it has been written (``cursor``). The watch handler has already sent the response head through ASGI and
-sends the last chunk through ASGI too, so uvicorn's view of the response stays right
+sink only keeps how far it has been written (``cursor``). The watch handler has
+already sent the response head through ASGI and sends the last chunk through ASGI too, so uvicorn's view of the response stays right
 (keep-alive, the next request on the connection); in between nothing else writes on
 the connection, which keeps the direct writes in order with uvicorn's.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from apiserver.watchcache.events import CacheEvent
 from apiserver.watchcache.watcher import Watcher
@@ -70,12 +71,17 @@ class ChunkSink:
     def push(self, event: CacheEvent) -> None:
         if self.feed is not None:
             self.catch_up()
+        self._add((event.frame(),))
+
+    def _add(self, frames: Sequence[bytes]) -> None:
+        """Queue ``frames`` after what is pending; the first ones since the last write
+        put the sink in the flusher's queue. Nothing is taken once the watch has ended."""
         pending = self.pending
-        if pending:
-            pending.append(event.frame())
-        elif not self.ended.done():
+        if not pending:
+            if self.ended.done():
+                return
             self._flusher.mark(self)
-            pending.append(event.frame())
+        pending.extend(frames)
 
     def join(self, feed: Feed) -> None:
         self.feed = feed
@@ -89,9 +95,7 @@ class ChunkSink:
             return
         owed = feed.owed(self.cursor)
         self.cursor = feed.end
-        if not self.pending and not self.ended.done():
-            self._flusher.mark(self)
-        self.pending.extend(owed)
+        self._add(owed)
 
     def leave(self) -> None:
         """The feed is dissolving: keep what it still owes this sink."""
