@@ -133,10 +133,8 @@ class EtcdWatch:
                             self._space = None
         except asyncio.CancelledError:
             raise
-        except GrpcError as e:
+        except GrpcError as e:  # what the stream (``etcd_h2``) raises
             self._end = self._translate(e.code, e.details)
-        except rpc.AioRpcError as e:
-            self._end = self._translate(e.code(), e.details() or "")
         except Exception as e:
             self._end = e
         if self._waiter is not None:

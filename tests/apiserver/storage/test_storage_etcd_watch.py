@@ -14,6 +14,7 @@ from aetcd import rpc
 
 from apiserver.storage import EventType, etcd_watch, open_storage, prefix_for
 from apiserver.storage.etcd import EtcdStorage
+from apiserver.storage.etcd_h2 import GrpcError
 from kube.errors import ServiceUnavailable
 
 from .helpers import WAIT, next_event, pod, pod_key, rv
@@ -103,12 +104,7 @@ async def test_events_before_a_stream_error_come_first_then_the_error(
     store: EtcdStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     base = store.open_watches
-    error = grpc.aio.AioRpcError(
-        code=grpc.StatusCode.UNAVAILABLE,
-        initial_metadata=grpc.aio.Metadata(),
-        trailing_metadata=grpc.aio.Metadata(),
-        details="connection reset",
-    )
+    error = GrpcError(grpc.StatusCode.UNAVAILABLE, "connection reset")  # as etcd_h2's stream raises it
     responses = [
         rpc.WatchResponse(created=True),
         rpc.WatchResponse(events=[put_event(store, "a", 7), put_event(store, "b", 8)]),
