@@ -223,8 +223,9 @@ class Filters:
                 message = {**message, "headers": [*message.get("headers", ()), audit_header]}
                 if long_running and audit is not None:
                     self._record(
-                        audit, scope, "ResponseStarted", request_id, info, user, impersonated, code, received
-                    )
+                        audit, scope, stage="ResponseStarted", request_id=request_id, info=info,
+                        user=user, impersonated=impersonated, code=code, received=received,
+                    )  # fmt: skip
             return send(message)
 
         user: Any = None
@@ -239,7 +240,10 @@ class Filters:
             user = None
             await send_status(send_tracked, err)
             if audit is not None:
-                self._record(audit, scope, "ResponseComplete", request_id, info, None, None, code, received)
+                self._record(
+                    audit, scope, stage="ResponseComplete", request_id=request_id, info=info,
+                    user=None, impersonated=None, code=code, received=received,
+                )  # fmt: skip
             return
         if impersonating and self.chain is not None and isinstance(user, UserInfo):
             try:
@@ -248,14 +252,15 @@ class Filters:
                 await send_status(send_tracked, err)
                 if audit is not None:
                     self._record(
-                        audit, scope, "ResponseComplete", request_id, info, user, None, code, received
-                    )
+                        audit, scope, stage="ResponseComplete", request_id=request_id, info=info,
+                        user=user, impersonated=None, code=code, received=received,
+                    )  # fmt: skip
                 return
-        scope[USER_SCOPE_KEY] = user if impersonated is None else impersonated
+        acting = user if impersonated is None else impersonated
+        scope[USER_SCOPE_KEY] = acting
         release = None
         try:
             if self.limiter is not None and not long_running:
-                acting = user if impersonated is None else impersonated
                 if not (isinstance(acting, UserInfo) and PRIVILEGED_GROUP in acting.groups):
                     try:
                         release = self.limiter.acquire(
@@ -308,13 +313,15 @@ class Filters:
                 release()
             if audit is not None:
                 self._record(
-                    audit, scope, "ResponseComplete", request_id, info, user, impersonated, code, received
-                )
+                    audit, scope, stage="ResponseComplete", request_id=request_id, info=info,
+                    user=user, impersonated=impersonated, code=code, received=received,
+                )  # fmt: skip
 
     @staticmethod
     def _record(
         audit: AuditLog,
         scope: Scope,
+        *,
         stage: str,
         request_id: str,
         info: requestinfo.RequestInfo,
