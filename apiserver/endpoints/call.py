@@ -18,7 +18,7 @@ from kube.errors import TooLarge
 from kube.resources import ResourceInfo
 
 from .params import WriteOptions, write_options
-from .responses import CACHE_CONTROL, JSON, Headers, Receive, Scope, Send, warning_headers
+from .responses import JSON, Headers, Receive, Scope, Send, send_bytes, warning_headers
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
 
@@ -96,21 +96,18 @@ class Call:
         return negotiation.decode_body(content_type=self.content_type, body=await self.body())
 
     async def respond(self, status: int, body: Any) -> int:
-        """Send ``body`` (a JSON-able value) encoded as negotiated: ``send_bytes``, inlined
-        (every resource answer goes through here)."""
+        """Send ``body`` (a JSON-able value) encoded as negotiated."""
         self.status = status
         output = self.output
-        data = output.encode(body)
-        headers: Headers = [
-            (b"content-type", JSON if output is DEFAULT_OUTPUT else output.content_type.encode()),
-            (b"content-length", b"%d" % len(data)),
-            CACHE_CONTROL,
-        ]
-        if self.ctx.warnings:
-            headers.extend(warning_headers(self.ctx.warnings))
-        if self.extra_headers:
+        headers: Headers | None = None
+        if self.ctx.warnings or self.extra_headers:
+            headers = warning_headers(self.ctx.warnings) if self.ctx.warnings else []
             headers.extend(self.extra_headers)
-        send = self.send
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": data})
+        await send_bytes(
+            self.send,
+            status=status,
+            body=output.encode(body),
+            content_type=JSON if output is DEFAULT_OUTPUT else output.content_type.encode(),
+            headers=headers,
+        )
         return status

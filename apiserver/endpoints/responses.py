@@ -24,7 +24,7 @@ Send = Callable[[Message], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
 JSON = b"application/json"
-CACHE_CONTROL = (b"cache-control", b"no-cache, private")
+_CACHE_CONTROL = (b"cache-control", b"no-cache, private")
 # Kubernetes truncates Warning headers; we cap their number and size the same way.
 _MAX_WARNINGS = 32
 _MAX_WARNING_LENGTH = 4096
@@ -54,7 +54,7 @@ async def send_bytes(
     raw: Headers = [
         (b"content-type", content_type),
         (b"content-length", b"%d" % len(body)),
-        CACHE_CONTROL,
+        _CACHE_CONTROL,
     ]
     if headers:
         raw.extend(headers)
