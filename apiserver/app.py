@@ -5,7 +5,7 @@ Two layers, for speed and for clarity:
 - ``KubeApp`` sees every request first. Health probes pass without credentials, and
   ``KubeApp`` answers the ones ``Health.routes`` would (``GET``/``HEAD`` of
   ``/healthz``, ``/livez``, ``/readyz`` and ``/<probe>/<check>``) itself, through
-  ``Health.run`` with the routes' exact response: the framework's routing and middleware
+  ``Health.respond``, the routes' own response writer: the framework's routing and middleware
   cost more than the checks, and load balancers probe often. Every
   other request must authenticate (401 Status otherwise) and, when an ``Authorizer`` is
   configured, be authorized (403). The path is parsed once into a ``RequestInfo``
@@ -214,21 +214,6 @@ class KubeApp:
         )
         self.inner = _inner_app(api=api, metrics=metrics, health=health, extra_routes=extra_routes)
 
-    async def _health(self, scope: Scope, send: Send, *, endpoint: str, only: str | None) -> None:
-        """What the health routes answer, without the framework's routing and middleware
-        (about half of a probe's cost): load balancers probe often."""
-        query_string: bytes = scope.get("query_string", b"")
-        verbose = bool(query_string) and "verbose" in requestinfo.parse_query(query_string)
-        code, text = await self.health.run(endpoint, only=only, verbose=verbose)
-        body = text.encode()
-        headers = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"content-length", b"%d" % len(body)),
-            (b"content-type", b"text/plain; charset=utf-8"),
-        ]
-        await send({"type": "http.response.start", "status": code, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)  # lifespan; websockets are routed by plug-ins
@@ -240,7 +225,7 @@ class KubeApp:
             if target is None:
                 await self.inner(scope, receive, send)  # a 404/405 Status or a slash redirect
             else:
-                await self._health(scope, send, endpoint=target[0], only=target[1])
+                await self.health.respond(scope, send, endpoint=target[0], only=target[1])
             return
         if self._user_in_scope:
             user = scope.get(USER_SCOPE_KEY)

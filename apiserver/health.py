@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
+from apiserver.requestinfo import parse_query
 from apiserver.storage.interface import Storage
 
 Check = Callable[[], Awaitable[None]]
@@ -88,18 +88,41 @@ class Health:
             return 200, "\n".join(lines) + f"\n{name} check passed\n"
         return 200, "ok"
 
+    async def respond(self, scope: Scope, send: Send, *, endpoint: str, only: str | None) -> None:
+        """Answer one probe: for the routes, and for ``KubeApp``, which answers probes
+        without the framework's routing and middleware (about half of a probe's cost;
+        load balancers probe often)."""
+        query_string: bytes = scope.get("query_string", b"")
+        verbose = bool(query_string) and "verbose" in parse_query(query_string)
+        code, text = await self.run(endpoint, only=only, verbose=verbose)
+        body = text.encode()
+        headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"content-length", b"%d" % len(body)),
+            (b"content-type", b"text/plain; charset=utf-8"),
+        ]
+        await send({"type": "http.response.start", "status": code, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
     def routes(self) -> list[BaseRoute]:
+        """The probe paths, for what ``KubeApp`` does not answer itself: another method
+        (405), a deeper path (404), a trailing slash (redirect)."""
         out: list[BaseRoute] = []
         for endpoint in PATHS:
-            out.append(Route(endpoint, self._handler(endpoint, single=False), methods=["GET", "HEAD"]))
-            out.append(Route(endpoint + "/{check}", self._handler(endpoint, single=True), methods=["GET", "HEAD"]))
+            out.append(Route(endpoint, _Probe(self, endpoint, single=False), methods=["GET", "HEAD"]))
+            out.append(Route(endpoint + "/{check}", _Probe(self, endpoint, single=True), methods=["GET", "HEAD"]))
         return out
 
-    def _handler(self, endpoint: str, *, single: bool) -> Callable[[Request], Awaitable[PlainTextResponse]]:
-        async def handle(request: Request) -> PlainTextResponse:
-            only = request.path_params.get("check") if single else None
-            verbose = "verbose" in request.query_params
-            code, text = await self.run(endpoint, only=only, verbose=verbose)
-            return PlainTextResponse(text, status_code=code, headers={"x-content-type-options": "nosniff"})
 
-        return handle
+class _Probe:
+    """A probe route's ASGI endpoint (an object, not a function, so the router hands it
+    the raw scope instead of a Request)."""
+
+    def __init__(self, health: Health, endpoint: str, *, single: bool) -> None:
+        self._health = health
+        self._endpoint = endpoint
+        self._single = single
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        only = scope["path_params"].get("check") if self._single else None
+        await self._health.respond(scope, send, endpoint=self._endpoint, only=only)
