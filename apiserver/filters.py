@@ -41,6 +41,7 @@ from apiserver.authn import Authenticator, Scope, UserInfo
 from apiserver.endpoints import send_status
 from apiserver.health import PATHS as HEALTH_PATHS
 from kube.errors import Timeout, Unauthorized
+from kube.meta import uuid4_text
 
 from . import limits
 from .audit import AuditLog, event
@@ -74,18 +75,15 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-# A version-4 UUID's fixed bits: version 4 in bits 76-79, variant 0b10 in bits 62-63.
-_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
-_UUID4_SET = (0x4 << 76) | (0x2 << 62)
 _ids: tuple[str, Iterator[int]] = ("", iter(()))
 """(prefix, counter) of the audit IDs; drawn when the process first needs one."""
 
 
 def _draw_ids() -> None:
     global _ids
-    h = "%032x" % ((int.from_bytes(os.urandom(16)) & _UUID4_CLEAR) | _UUID4_SET)
+    first = uuid4_text(int.from_bytes(os.urandom(16)))
     # The counter starts below 2**47: it would take 2**47 requests to outgrow 12 digits.
-    _ids = (f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-", itertools.count(int(h[20:], 16) >> 1))
+    _ids = (first[:24], itertools.count(int(first[24:], 16) >> 1))
 
 
 def audit_id() -> str:

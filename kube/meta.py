@@ -34,6 +34,19 @@ def new_uid() -> str:
     return str(uuid.uuid4())
 
 
+# A version-4 UUID's fixed bits: version 4 in bits 76-79, variant 0b10 in bits 62-63.
+_UUID4_CLEAR: Final = ~((0xF << 76) | (0x3 << 62))
+_UUID4_SET: Final = (0x4 << 76) | (0x2 << 62)
+
+
+def uuid4_text(bits: int) -> str:
+    """The text of the version-4 UUID made of 128 random ``bits``, as
+    ``str(uuid.UUID(int=bits, version=4))`` gives it (~1 µs instead of ~8): for callers
+    that draw their bits more cheaply than ``uuid4()`` does."""
+    h = "%032x" % (bits & _UUID4_CLEAR | _UUID4_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def format_time(when: datetime) -> str:
     """``metav1.Time``: RFC 3339 in UTC, whole seconds (``2026-01-02T03:04:05Z``)."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
